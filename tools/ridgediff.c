@@ -1,0 +1,654 @@
+/* ridgediff - command-line front end of ridgediff.h.
+
+   ridgediff <verb> [--option value ...]      ridgediff <verb> --help      ridgediff --help
+
+   Every verb is one row of the table `verbs` below: a name, a one-line summary, a synopsis,
+   a table of its options (parsed by the shared parser parse_options) and a function that
+   runs it. To add a verb: write its option table and run function, add a row.
+
+   Conventions every verb keeps (scripts rely on them):
+     - success is quiet (nothing on stdout or stderr unless the verb's purpose is to print);
+     - an error is ONE line on stderr, "ridgediff <verb>: <what went wrong>", and a non-zero
+       exit: 2 for usage errors (bad or missing options or values), 1 for runtime errors
+       (unreadable or malformed files, failed computations, failed writes);
+     - outputs are written only after everything is computed, each through a temporary file
+       renamed into place; if one of several outputs cannot be written, those already written
+       by this invocation are removed. No partial output file is ever left behind. */
+#define RIDGEDIFF_IMPLEMENTATION
+#include "ridgediff.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define MAX_OPTS 16
+#define MAX_OUTPUTS 8
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages                                                                                  */
+
+/* Prints "ridgediff <verb>: <message>" as exactly one line on stderr (line breaks inside the
+   message, e.g. from a file name, are replaced so that the line stays one line). */
+#if defined(__GNUC__) || defined(__clang__)
+static void errmsg(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif
+static void errmsg(const char *verb, const char *fmt, ...)
+{
+    char buf[2048];
+    size_t i;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (i = 0; buf[i]; i++)
+        if (buf[i] == '\n' || buf[i] == '\r') buf[i] = '?';
+    if (verb) fprintf(stderr, "ridgediff %s: %s\n", verb, buf);
+    else fprintf(stderr, "ridgediff: %s\n", buf);
+}
+
+/* "(2, 3)" or "(5,)" into buf */
+static const char *shape_str(const rdg_array *a, char *buf, size_t len)
+{
+    size_t i, used = 0;
+    int n = snprintf(buf, len, "(");
+    if (n < 0) return "(?)";
+    used = (size_t)n;
+    for (i = 0; i < a->ndim && used < len; i++) {
+        n = snprintf(buf + used, len - used, i ? ", %lu" : "%lu", (unsigned long)a->shape[i]);
+        if (n < 0) return "(?)";
+        used += (size_t)n;
+    }
+    if (used < len) snprintf(buf + used, len - used, a->ndim == 1 ? ",)" : ")");
+    return buf;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Shared option parser                                                                      */
+
+typedef enum opt_kind {
+    OPT_IN,       /* path of an input file                                                  */
+    OPT_OUT,      /* path of an output file (no two outputs may name the same path)         */
+    OPT_REAL,     /* finite real number                                                     */
+    OPT_INT,      /* integer                                                                */
+    OPT_CHOICE    /* one word out of `choices` ("lm|scms")                                  */
+} opt_kind;
+
+typedef enum opt_bound { NO_BOUND = 0, ABOVE, AT_LEAST } opt_bound;
+
+typedef struct opt_spec {
+    const char *name;      /* without the leading "--"                                      */
+    opt_kind kind;
+    int required;
+    const char *meta;      /* value placeholder in the help                                 */
+    const char *help;      /* one line                                                      */
+    opt_bound bound;       /* for OPT_REAL and OPT_INT: value > lo, value >= lo, or none    */
+    double lo;
+    const char *choices;   /* for OPT_CHOICE: "a|b|c"                                        */
+    const char *dflt;      /* default value as text (applied when the option is absent)     */
+} opt_spec;
+
+typedef struct opt_val {
+    int set;               /* given on the command line                                     */
+    const char *str;       /* the text (or the default's text)                              */
+    double real;           /* OPT_REAL                                                      */
+    long ival;             /* OPT_INT                                                       */
+} opt_val;
+
+struct verb;
+typedef int (*verb_fn)(const struct verb *v, const opt_val *val);
+
+typedef struct verb {
+    const char *name;
+    const char *summary;   /* one line for `ridgediff --help`                               */
+    const char *synopsis;  /* the usage line(s), without the leading "usage: "              */
+    const char *about;     /* a paragraph printed under the synopsis (may be NULL)          */
+    const opt_spec *opts;
+    size_t nopts;
+    verb_fn run;
+} verb;
+
+static int is_help_flag(const char *a) { return !strcmp(a, "--help") || !strcmp(a, "-h"); }
+
+/* 1 when s is a whole finite number; *bad says why not (0 not a number, 1 not finite) */
+static int parse_real(const char *s, double *out, int *bad)
+{
+    char *end;
+    double v;
+    *bad = 0;
+    if (!*s || isspace((unsigned char)*s)) return 0;
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end) return 0;
+    if (!isfinite(v)) { *bad = 1; return 0; }
+    *out = v;
+    return 1;
+}
+
+/* 1 when s is a whole integer in range of long; *bad: 0 not an integer, 1 out of range */
+static int parse_int(const char *s, long *out, int *bad)
+{
+    char *end;
+    long v;
+    *bad = 0;
+    if (!*s || isspace((unsigned char)*s)) return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (end == s || *end) return 0;
+    if (errno == ERANGE) { *bad = 1; return 0; }
+    *out = v;
+    return 1;
+}
+
+static int in_choices(const char *word, const char *choices)
+{
+    size_t n = strlen(word);
+    const char *p = choices;
+    if (n == 0) return 0;
+    while (*p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, word, n)) return 1;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+/* Converts and checks one value; 0 on success, EXIT_USAGE after printing the error. */
+static int set_value(const verb *v, const opt_spec *o, const char *text, opt_val *out)
+{
+    int bad;
+    out->str = text;
+    switch (o->kind) {
+    case OPT_IN: case OPT_OUT:
+        if (!*text) { errmsg(v->name, "option --%s needs a file name, got an empty string", o->name); return EXIT_USAGE; }
+        return 0;
+    case OPT_CHOICE:
+        if (!in_choices(text, o->choices)) {
+            errmsg(v->name, "option --%s must be one of %s, got '%s'", o->name, o->choices, text);
+            return EXIT_USAGE;
+        }
+        return 0;
+    case OPT_REAL:
+        if (!parse_real(text, &out->real, &bad)) {
+            errmsg(v->name, bad ? "option --%s must be a finite number, got '%s'"
+                                : "option --%s needs a number, got '%s'", o->name, text);
+            return EXIT_USAGE;
+        }
+        if ((o->bound == ABOVE && !(out->real > o->lo)) || (o->bound == AT_LEAST && !(out->real >= o->lo))) {
+            errmsg(v->name, "option --%s must be %s %g, got %s", o->name, o->bound == ABOVE ? ">" : ">=",
+                   o->lo, text);
+            return EXIT_USAGE;
+        }
+        return 0;
+    case OPT_INT:
+        if (!parse_int(text, &out->ival, &bad)) {
+            errmsg(v->name, bad ? "option --%s is out of range: '%s'" : "option --%s needs an integer, got '%s'",
+                   o->name, text);
+            return EXIT_USAGE;
+        }
+        if ((o->bound == ABOVE && !((double)out->ival > o->lo)) ||
+            (o->bound == AT_LEAST && !((double)out->ival >= o->lo))) {
+            errmsg(v->name, "option --%s must be %s %g, got %s", o->name, o->bound == ABOVE ? ">" : ">=",
+                   o->lo, text);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* Parses argv[1..argc-1] (argv[0] is the verb) against v->opts into val[0..nopts-1].
+   Accepts "--name value" and "--name=value". Returns 0 or EXIT_USAGE (message printed). */
+static int parse_options(const verb *v, int argc, char **argv, opt_val *val)
+{
+    int i, rc;
+    size_t k, j;
+    for (k = 0; k < v->nopts; k++) {
+        val[k].set = 0; val[k].str = NULL; val[k].real = 0; val[k].ival = 0;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *name, *eq, *text;
+        size_t len;
+        const opt_spec *o = NULL;
+        if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--")) {
+            errmsg(v->name, "unexpected argument '%s' (options are --name value)", a);
+            return EXIT_USAGE;
+        }
+        if (a[1] != '-') { errmsg(v->name, "unknown option '%s' (options are --name value)", a); return EXIT_USAGE; }
+        name = a + 2;
+        eq = strchr(name, '=');
+        len = eq ? (size_t)(eq - name) : strlen(name);
+        for (k = 0; k < v->nopts; k++)
+            if (strlen(v->opts[k].name) == len && !strncmp(v->opts[k].name, name, len)) { o = &v->opts[k]; break; }
+        if (!o) {
+            errmsg(v->name, "unknown option '--%.*s' (see 'ridgediff %s --help')", (int)len, name, v->name);
+            return EXIT_USAGE;
+        }
+        if (val[k].set) { errmsg(v->name, "option --%s given more than once", o->name); return EXIT_USAGE; }
+        if (eq) text = eq + 1;
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) text = argv[++i];
+        else { errmsg(v->name, "option --%s needs a value (%s)", o->name, o->meta); return EXIT_USAGE; }
+        if ((rc = set_value(v, o, text, &val[k])) != 0) return rc;
+        val[k].set = 1;
+    }
+    for (k = 0; k < v->nopts; k++) {
+        if (val[k].set) continue;
+        if (v->opts[k].required) { errmsg(v->name, "missing required option --%s %s", v->opts[k].name, v->opts[k].meta); return EXIT_USAGE; }
+        if (v->opts[k].dflt && (rc = set_value(v, &v->opts[k], v->opts[k].dflt, &val[k])) != 0) return rc;
+    }
+    for (k = 0; k < v->nopts; k++) {
+        if (!val[k].set || v->opts[k].kind != OPT_OUT) continue;
+        for (j = k + 1; j < v->nopts; j++)
+            if (val[j].set && v->opts[j].kind == OPT_OUT && !strcmp(val[k].str, val[j].str)) {
+                errmsg(v->name, "options --%s and --%s name the same file '%s'", v->opts[k].name,
+                       v->opts[j].name, val[k].str);
+                return EXIT_USAGE;
+            }
+    }
+    return 0;
+}
+
+static void print_verb_help(const verb *v, FILE *f)
+{
+    size_t k;
+    fprintf(f, "usage: %s\n", v->synopsis);
+    if (v->about) fprintf(f, "\n%s\n", v->about);
+    if (v->nopts) fprintf(f, "\noptions:\n");
+    for (k = 0; k < v->nopts; k++) {
+        const opt_spec *o = &v->opts[k];
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", o->name, o->meta);
+        fprintf(f, "  %-20s %s%s", left, o->help, o->required ? " (required)" : "");
+        if (o->dflt) fprintf(f, " (default %s)", o->dflt);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "  %-20s %s\n", "--help", "print this help and exit");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Allocation, input, output                                                                 */
+
+/* malloc(a * b * c * size) with overflow checking; NULL on overflow or failure. Never called
+   with a zero product by the verbs below (sizes are validated non-zero first). */
+static void *alloc_array(size_t a, size_t b, size_t c, size_t size)
+{
+    size_t n = a;
+    if (b && n > (size_t)-1 / b) return NULL;
+    n *= b;
+    if (c && n > (size_t)-1 / c) return NULL;
+    n *= c;
+    if (size && n > (size_t)-1 / size) return NULL;
+    n *= size;
+    return malloc(n ? n : 1);
+}
+
+/* Reads a .npy file that must hold a non-empty 2-D array; `what` names it in messages
+   ("data", "points"). Returns 0 or EXIT_RUNTIME (message printed, *a freed). */
+static int load_matrix(const char *verb_name, const char *what, const char *path, rdg_array *a)
+{
+    rdg_status st;
+    char sh[128];
+    FILE *f;
+    memset(a, 0, sizeof *a);
+    f = fopen(path, "rb");
+    if (!f) {
+        errmsg(verb_name, "cannot open %s file '%s': %s", what, path, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    fclose(f);
+    st = rdg_npy_read(path, a);
+    if (st != RDG_OK) {
+        errmsg(verb_name, "cannot read %s file '%s': %s", what, path, rdg_status_str(st));
+        rdg_array_free(a);
+        return EXIT_RUNTIME;
+    }
+    if (a->ndim != 2) {
+        errmsg(verb_name, "%s '%s' must be a 2-D array (rows, d), got shape %s", what, path,
+               shape_str(a, sh, sizeof sh));
+        rdg_array_free(a);
+        return EXIT_RUNTIME;
+    }
+    if (a->shape[0] == 0 || a->shape[1] == 0) {
+        errmsg(verb_name, "%s '%s' is empty (shape %s)", what, path, shape_str(a, sh, sizeof sh));
+        rdg_array_free(a);
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+/* Loads data (N, d) and points (B, d), checks them and builds the density view.
+   Returns 0 or EXIT_RUNTIME (message printed, both arrays freed). */
+static int load_data_points(const char *verb_name, const char *data_path, const char *points_path,
+                            rdg_array *X, rdg_array *Y, rdg_gmm *g)
+{
+    rdg_status st;
+    size_t i;
+    char s1[128], s2[128];
+    memset(Y, 0, sizeof *Y);
+    if (load_matrix(verb_name, "data", data_path, X)) return EXIT_RUNTIME;
+    if (load_matrix(verb_name, "points", points_path, Y)) { rdg_array_free(X); return EXIT_RUNTIME; }
+    if (X->shape[1] != Y->shape[1]) {
+        errmsg(verb_name, "data '%s' has shape %s but points '%s' have shape %s: the number of "
+               "columns d must match", data_path, shape_str(X, s1, sizeof s1), points_path,
+               shape_str(Y, s2, sizeof s2));
+        goto fail;
+    }
+    st = rdg_gmm_init(g, X->data, X->shape[0], X->shape[1]);
+    if (st == RDG_ERR_NONFINITE) {
+        errmsg(verb_name, "data '%s' contains NaN or Inf", data_path);
+        goto fail;
+    }
+    if (st != RDG_OK) {
+        errmsg(verb_name, "data '%s' cannot be used: %s", data_path, rdg_status_str(st));
+        goto fail;
+    }
+    for (i = 0; i < Y->count; i++)
+        if (!isfinite(Y->data[i])) {
+            errmsg(verb_name, "points '%s' contain NaN or Inf (row %lu)", points_path,
+                   (unsigned long)(i / Y->shape[1]));
+            goto fail;
+        }
+    return 0;
+fail:
+    rdg_array_free(X);
+    rdg_array_free(Y);
+    return EXIT_RUNTIME;
+}
+
+/* The outputs one invocation has written so far, to remove them if a later one fails. */
+typedef struct written_set {
+    const char *path[MAX_OUTPUTS];
+    size_t n;
+} written_set;
+
+static void written_rollback(written_set *w)
+{
+    while (w->n) remove(w->path[--w->n]);
+}
+
+static int write_npy(const char *verb_name, written_set *w, const char *path, const rdg_real *data,
+                     size_t ndim, const size_t *shape)
+{
+    rdg_status st = rdg_npy_write(path, data, ndim, shape);
+    if (st != RDG_OK) {
+        errmsg(verb_name, "cannot write '%s': %s", path, rdg_status_str(st));
+        written_rollback(w);
+        return EXIT_RUNTIME;
+    }
+    if (w->n < MAX_OUTPUTS) w->path[w->n++] = path;
+    return 0;
+}
+
+/* "<path>.tmp" in a new buffer, NULL when out of memory */
+static char *tmp_name(const char *path)
+{
+    size_t n = strlen(path);
+    char *t = (char *)malloc(n + 5);
+    if (t) { memcpy(t, path, n); memcpy(t + n, ".tmp", 5); }
+    return t;
+}
+
+/* Writes the per-point projection report (CSV) through <path>.tmp and a rename. */
+static int write_info_csv(const char *verb_name, written_set *w, const char *path,
+                          const rdg_project_info *info, size_t B)
+{
+    char *tmp = tmp_name(path);
+    FILE *f;
+    size_t i;
+    int ok = 1, err = 0;
+    if (!tmp) { errmsg(verb_name, "cannot write '%s': out of memory", path); written_rollback(w); return EXIT_RUNTIME; }
+    f = fopen(tmp, "w");
+    if (!f) {
+        errmsg(verb_name, "cannot write '%s': %s", path, strerror(errno));
+        free(tmp); written_rollback(w);
+        return EXIT_RUNTIME;
+    }
+    if (fprintf(f, "distance,resid0,resid,iters,converged,curv_ok,gap\n") < 0) ok = 0;
+    for (i = 0; ok && i < B; i++)
+        if (fprintf(f, "%.17g,%.17g,%.17g,%d,%d,%d,%.17g\n", (double)info[i].distance,
+                    (double)info[i].resid0, (double)info[i].resid, info[i].iters,
+                    info[i].converged ? 1 : 0, info[i].curv_ok ? 1 : 0, (double)info[i].gap) < 0)
+            ok = 0;
+    if (ok && fflush(f) != 0) ok = 0;
+    if (ok && ferror(f)) ok = 0;
+    if (!ok) err = errno;
+    if (fclose(f) != 0 && ok) { ok = 0; err = errno; }
+    if (ok && rename(tmp, path) != 0) { ok = 0; err = errno; }
+    if (!ok) {
+        errmsg(verb_name, "cannot write '%s': %s", path, err ? strerror(err) : "write error");
+        remove(tmp);
+        free(tmp);
+        written_rollback(w);
+        return EXIT_RUNTIME;
+    }
+    free(tmp);
+    if (w->n < MAX_OUTPUTS) w->path[w->n++] = path;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* density                                                                                   */
+
+enum { DE_DATA, DE_POINTS, DE_T, DE_LOGP, DE_SCORE, DE_HESS, DE_MEAN, DE_NOPTS };
+
+static const opt_spec density_opts[DE_NOPTS] = {
+    [DE_DATA]   = { "data", OPT_IN, 1, "X.npy", "training data, shape (N, d)", NO_BOUND, 0, NULL, NULL },
+    [DE_POINTS] = { "points", OPT_IN, 1, "Y.npy", "query points, shape (B, d)", NO_BOUND, 0, NULL, NULL },
+    [DE_T]      = { "t", OPT_REAL, 1, "T", "diffusion time, > 0", ABOVE, 0, NULL, NULL },
+    [DE_LOGP]   = { "logp", OPT_OUT, 0, "F.npy", "write log p_t(y), shape (B,)", NO_BOUND, 0, NULL, NULL },
+    [DE_SCORE]  = { "score", OPT_OUT, 0, "F.npy", "write the score grad log p_t(y), shape (B, d)", NO_BOUND, 0, NULL, NULL },
+    [DE_HESS]   = { "hessian", OPT_OUT, 0, "F.npy", "write the Hessian of log p_t, shape (B, d, d)", NO_BOUND, 0, NULL, NULL },
+    [DE_MEAN]   = { "mean", OPT_OUT, 0, "F.npy", "write the posterior mean E[X_0 | X_t = y], shape (B, d)", NO_BOUND, 0, NULL, NULL },
+};
+
+static int run_density(const verb *v, const opt_val *val)
+{
+    rdg_array X, Y;
+    rdg_gmm g;
+    rdg_density_out out;
+    rdg_status st;
+    written_set w;
+    size_t B, d, shape[3];
+    int rc = EXIT_RUNTIME;
+
+    if (!val[DE_LOGP].set && !val[DE_SCORE].set && !val[DE_HESS].set && !val[DE_MEAN].set) {
+        errmsg(v->name, "nothing to compute: give at least one of --logp, --score, --hessian, --mean");
+        return EXIT_USAGE;
+    }
+    if (load_data_points(v->name, val[DE_DATA].str, val[DE_POINTS].str, &X, &Y, &g)) return EXIT_RUNTIME;
+    B = Y.shape[0];
+    d = Y.shape[1];
+    memset(&out, 0, sizeof out);
+    w.n = 0;
+    if ((val[DE_LOGP].set && !(out.logp = (rdg_real *)alloc_array(B, 1, 1, sizeof(rdg_real)))) ||
+        (val[DE_SCORE].set && !(out.score = (rdg_real *)alloc_array(B, d, 1, sizeof(rdg_real)))) ||
+        (val[DE_HESS].set && !(out.hess = (rdg_real *)alloc_array(B, d, d, sizeof(rdg_real)))) ||
+        (val[DE_MEAN].set && !(out.mean = (rdg_real *)alloc_array(B, d, 1, sizeof(rdg_real))))) {
+        errmsg(v->name, "out of memory for %lu points in %lu dimensions", (unsigned long)B, (unsigned long)d);
+        goto done;
+    }
+    st = rdg_density_eval(&g, (rdg_real)val[DE_T].real, Y.data, B, &out);
+    if (st != RDG_OK) {
+        errmsg(v->name, "density evaluation failed: %s", rdg_status_str(st));
+        goto done;
+    }
+    shape[0] = B; shape[1] = d; shape[2] = d;
+    if (out.logp && write_npy(v->name, &w, val[DE_LOGP].str, out.logp, 1, shape)) goto done;
+    if (out.score && write_npy(v->name, &w, val[DE_SCORE].str, out.score, 2, shape)) goto done;
+    if (out.hess && write_npy(v->name, &w, val[DE_HESS].str, out.hess, 3, shape)) goto done;
+    if (out.mean && write_npy(v->name, &w, val[DE_MEAN].str, out.mean, 2, shape)) goto done;
+    rc = 0;
+done:
+    free(out.logp); free(out.score); free(out.hess); free(out.mean);
+    rdg_array_free(&X);
+    rdg_array_free(&Y);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* project                                                                                   */
+
+enum { PR_DATA, PR_POINTS, PR_T, PR_DSTAR, PR_BETA, PR_METHOD, PR_OUT, PR_INFO, PR_NOPTS };
+
+static const opt_spec project_opts[PR_NOPTS] = {
+    [PR_DATA]   = { "data", OPT_IN, 1, "X.npy", "training data, shape (N, d)", NO_BOUND, 0, NULL, NULL },
+    [PR_POINTS] = { "points", OPT_IN, 1, "Y.npy", "points to project, shape (B, d)", NO_BOUND, 0, NULL, NULL },
+    [PR_T]      = { "t", OPT_REAL, 1, "T", "diffusion time, > 0", ABOVE, 0, NULL, NULL },
+    [PR_DSTAR]  = { "dstar", OPT_INT, 1, "K", "ridge dimension, 1 <= K < d", AT_LEAST, 1, NULL, NULL },
+    [PR_BETA]   = { "beta", OPT_REAL, 0, "B", "curvature threshold: curvature ok when lam_{K+1} <= -B", AT_LEAST, 0, NULL, "0" },
+    [PR_METHOD] = { "method", OPT_CHOICE, 0, "lm|scms", "Levenberg-Marquardt (nearest ridge point) or SCMS", NO_BOUND, 0, "lm|scms", "lm" },
+    [PR_OUT]    = { "out", OPT_OUT, 1, "P.npy", "write the projected points, shape (B, d)", NO_BOUND, 0, NULL, NULL },
+    [PR_INFO]   = { "info", OPT_OUT, 0, "I.csv", "write the per-point report (CSV, one row per point)", NO_BOUND, 0, NULL, NULL },
+};
+
+static int run_project(const verb *v, const opt_val *val)
+{
+    rdg_array X, Y;
+    rdg_gmm g;
+    rdg_project_opts o;
+    rdg_project_info *info = NULL;
+    rdg_real *P = NULL;
+    rdg_status st;
+    written_set w;
+    size_t B, d, shape[2];
+    int rc = EXIT_RUNTIME;
+
+    if (load_data_points(v->name, val[PR_DATA].str, val[PR_POINTS].str, &X, &Y, &g)) return EXIT_RUNTIME;
+    B = Y.shape[0];
+    d = Y.shape[1];
+    w.n = 0;
+    if ((unsigned long)val[PR_DSTAR].ival >= (unsigned long)d) {
+        errmsg(v->name, "option --dstar must be < d = %lu (the number of columns of '%s'), got %ld",
+               (unsigned long)d, val[PR_DATA].str, val[PR_DSTAR].ival);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    memset(&o, 0, sizeof o);
+    o.dstar = (size_t)val[PR_DSTAR].ival;
+    o.beta = (rdg_real)val[PR_BETA].real;
+    o.method = strcmp(val[PR_METHOD].str, "scms") ? RDG_PROJECT_LM : RDG_PROJECT_SCMS;
+    if (!(P = (rdg_real *)alloc_array(B, d, 1, sizeof(rdg_real))) ||
+        (val[PR_INFO].set && !(info = (rdg_project_info *)alloc_array(B, 1, 1, sizeof *info)))) {
+        errmsg(v->name, "out of memory for %lu points in %lu dimensions", (unsigned long)B, (unsigned long)d);
+        goto done;
+    }
+    st = rdg_ridge_project(&g, (rdg_real)val[PR_T].real, Y.data, B, &o, P, info);
+    if (st != RDG_OK) {
+        errmsg(v->name, "projection failed: %s", rdg_status_str(st));
+        goto done;
+    }
+    shape[0] = B; shape[1] = d;
+    if (write_npy(v->name, &w, val[PR_OUT].str, P, 2, shape)) goto done;
+    if (info && write_info_csv(v->name, &w, val[PR_INFO].str, info, B)) goto done;
+    rc = 0;
+done:
+    free(P);
+    free(info);
+    rdg_array_free(&X);
+    rdg_array_free(&Y);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The verbs                                                                                 */
+
+static const verb verbs[] = {
+    { "density", "evaluate log p_t, its score, Hessian and posterior mean at points",
+      "ridgediff density --data X.npy --points Y.npy --t T [--logp F.npy] [--score F.npy]\n"
+      "                         [--hessian F.npy] [--mean F.npy]",
+      "Evaluates the smoothed empirical density p_t(y) = (1/N) sum_i N(y; a_t x_i, s_t^2 I) of\n"
+      "the data X (N, d) at the points Y (B, d), a_t = exp(-t), s_t^2 = 1 - exp(-2t).\n"
+      "Writes the requested arrays as float64 .npy files; at least one output is required.",
+      density_opts, DE_NOPTS, run_density },
+    { "project", "project points onto the K-dimensional log-density ridge of p_t",
+      "ridgediff project --data X.npy --points Y.npy --t T --dstar K [--beta B]\n"
+      "                         [--method lm|scms] --out P.npy [--info I.csv]",
+      "Projects each point of Y (B, d) onto the K-dimensional log-density ridge of p_t,\n"
+      "{ x : P_N(x) grad log p_t(x) = 0, lam_{K+1}(x) <= -beta } with beta = --beta, where\n"
+      "lam_1 >= ... >= lam_d are the eigenvalues of the Hessian of log p_t and P_N projects\n"
+      "onto the eigenvectors of lam_{K+1..d}. --info writes one CSV row per point, in input\n"
+      "order, with the header distance,resid0,resid,iters,converged,curv_ok,gap (points that\n"
+      "do not converge are reported there, not treated as errors).",
+      project_opts, PR_NOPTS, run_project },
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static const verb *find_verb(const char *name)
+{
+    size_t i;
+    for (i = 0; i < NVERBS; i++)
+        if (!strcmp(verbs[i].name, name)) return &verbs[i];
+    return NULL;
+}
+
+static void print_main_help(FILE *f)
+{
+    size_t i;
+    fprintf(f, "ridgediff %s - the smoothed empirical density of a data set, its log-density\n"
+               "ridges, and projections onto them\n\n", rdg_version_string());
+    fprintf(f, "usage: ridgediff <verb> [--option value ...]\n"
+               "       ridgediff <verb> --help      ridgediff help <verb>      ridgediff --version\n\n");
+    fprintf(f, "verbs:\n");
+    for (i = 0; i < NVERBS; i++) fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\nArrays are .npy files (float32 or float64 read; float64 written). Success is\n"
+               "quiet; an error is one line on stderr. Exit status: 0 success, 1 runtime error,\n"
+               "2 usage error.\n");
+}
+
+/* 0, or 1 after reporting that stdout could not be written (e.g. `--help > /dev/full`) */
+static int finish_stdout(const char *verb_name)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        errmsg(verb_name, "cannot write to standard output: %s", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const verb *v;
+    opt_val val[MAX_OPTS];
+    int i, rc;
+
+    if (argc < 2) {
+        errmsg(NULL, "no verb given (run 'ridgediff --help' for usage)");
+        return EXIT_USAGE;
+    }
+    if (is_help_flag(argv[1]) || !strcmp(argv[1], "help")) {
+        if (!strcmp(argv[1], "help") && argc > 2) {
+            if (argc > 3) { errmsg(NULL, "help takes at most one verb"); return EXIT_USAGE; }
+            if (!(v = find_verb(argv[2]))) {
+                errmsg(NULL, "unknown verb '%s' (run 'ridgediff --help' for the list)", argv[2]);
+                return EXIT_USAGE;
+            }
+            print_verb_help(v, stdout);
+            return finish_stdout(v->name);
+        }
+        print_main_help(stdout);
+        return finish_stdout(NULL);
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ridgediff %s\n", rdg_version_string());
+        return finish_stdout(NULL);
+    }
+    if (!(v = find_verb(argv[1]))) {
+        errmsg(NULL, "unknown verb '%s' (run 'ridgediff --help' for the list)", argv[1]);
+        return EXIT_USAGE;
+    }
+    for (i = 2; i < argc; i++)
+        if (is_help_flag(argv[i])) {
+            print_verb_help(v, stdout);
+            return finish_stdout(v->name);
+        }
+    if (v->nopts > MAX_OPTS) { errmsg(v->name, "internal error: too many options"); return EXIT_RUNTIME; }
+    if ((rc = parse_options(v, argc - 1, argv + 1, val)) != 0) return rc;
+    return v->run(v, val);
+}
