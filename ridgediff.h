@@ -72,7 +72,11 @@ typedef double rdg_real;
 
 #ifndef RDGDEF
 #  ifdef RIDGEDIFF_STATIC
-#    define RDGDEF static
+#    if defined(__GNUC__) || defined(__clang__)
+#      define RDGDEF static __attribute__((unused))
+#    else
+#      define RDGDEF static
+#    endif
 #  else
 #    define RDGDEF extern
 #  endif
