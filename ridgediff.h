@@ -158,7 +158,7 @@ RDGDEF rdg_status rdg_grid_uniform(rdg_real T, rdg_real t0, size_t K, rdg_real *
 /* >>gmm ---------------------------------------------------------------------------------- */
 /* The smoothed empirical density p_t(x) = (1/N) sum_i N(x; a_t x_i, s_t^2 I), MATH.md 2.
    rdg_gmm is a view of caller-owned data (N x d, row-major); rdg_gmm_init validates it
-   (N, d >= 1, no NaN/Inf, N*d without overflow) and every function taking a rdg_gmm
+   (N, d >= 1, d <= 4096, no NaN/Inf, N*d <= RDG_MAX_ELEMENTS; else RDG_ERR_OVERFLOW) and every function taking a rdg_gmm
    refuses a view that did not pass it (RDG_ERR_INVALID). The data must outlive the view. */
 typedef struct rdg_gmm {
     const rdg_real *x;    /* N x d training points                                          */
