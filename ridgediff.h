@@ -268,6 +268,234 @@ RDGDEF rdg_status rdg_ridge_trace(const rdg_gmm *g, rdg_real t, const rdg_real *
 /* Releases memory the library allocated for the caller (NULL is fine). */
 RDGDEF void rdg_free(void *p);
 
+/* >>model --------------------------------------------------------------------------------- */
+/* Posterior-mean models m(x, t) ~ E[X_0 | X_t = x] behind one small interface (MATH.md 2, 6).
+   A model's score is g_hat = (a_t m - x) / s_t^2. eval computes m for B points x (B x d) into
+   out (B x d); it must allow concurrent calls on different x/out (the samplers call it from
+   several threads at once on disjoint batches) and must not keep pointers to x or out. */
+typedef enum rdg_model_kind {
+    RDG_MODEL_USER = 0, RDG_MODEL_EXACT = 1, RDG_MODEL_RFNN = 2, RDG_MODEL_MLP = 3
+} rdg_model_kind;
+typedef rdg_status (*rdg_model_fn)(const void *self, rdg_real t, const rdg_real *x, size_t B,
+                                   rdg_real *out);
+typedef struct rdg_model {
+    rdg_model_kind kind;
+    size_t d;
+    rdg_model_fn eval;
+    const void *self;
+} rdg_model;
+
+/* Checks (model, t > 0, finite x) and calls m->eval. */
+RDGDEF rdg_status rdg_model_eval(const rdg_model *m, rdg_real t, const rdg_real *x, size_t B,
+                                 rdg_real *out);
+/* The exact empirical posterior mean m_t (the memorising model); g must outlive m. */
+RDGDEF rdg_status rdg_model_exact(rdg_model *m, const rdg_gmm *g);
+
+/* Time embeddings. Fourier (RFNN, MATH.md 6): e = [1, sin(2 pi k t / T), cos(2 pi k t / T)],
+   k = 1..nfreq, 2 nfreq + 1 entries. Sinusoidal (MLP): dim entries (dim even),
+   e_{2j} = sin(tau w_j), e_{2j+1} = cos(tau w_j), w_j = 1000^(-2j/dim), tau = 250 log(t) + 1000
+   ... see the implementation comment for the scaling of t and why. */
+RDGDEF rdg_status rdg_embed_fourier(rdg_real t, rdg_real T, size_t nfreq, rdg_real *e);
+RDGDEF rdg_status rdg_embed_sinusoidal(rdg_real t, size_t dim, rdg_real *e);
+
+/* >>dmm ----------------------------------------------------------------------------------- */
+/* Denoising mean-matching loss (MATH.md 6):
+     L = int_{t0}^{T} w(t) E_{x0, xi} |m(a_t x0 + s_t xi, t) - x0|^2 dt
+   by the trapezoid rule on a time grid (nt + 1 nodes), with fixed noise draws: node q uses the
+   random stream (seed, q), so every evaluation sees the same draws. At each node every data
+   point (or nsub of them, drawn from the same stream) gets ndraw noise draws. */
+typedef enum rdg_weight {
+    RDG_WEIGHT_ONE = 0,      /* w = 1                                   */
+    RDG_WEIGHT_SIGMA2 = 1,   /* w = s_t^2                               */
+    RDG_WEIGHT_SNR = 2,      /* w = a_t^2 / s_t^2 (epsilon/score weight) */
+    RDG_WEIGHT_USER = 3      /* w = user_fn(t, user)                    */
+} rdg_weight;
+typedef rdg_real (*rdg_weight_fn)(rdg_real t, void *user);
+
+/* Zero-initialise; zero fields take the defaults shown. */
+typedef struct rdg_dmm_opts {
+    rdg_weight weight;          /* RDG_WEIGHT_ONE                                  */
+    rdg_weight_fn user_fn;      /* required with RDG_WEIGHT_USER                   */
+    void *user;
+    rdg_real T, t0;             /* 10, 0.005                                       */
+    size_t nt;                  /* 2000 intervals                                  */
+    int uniform_grid;           /* 0: geometric grid (default), 1: uniform         */
+    size_t ndraw;               /* 1 noise draw per data point per node            */
+    size_t nsub;                /* 0: all data points at every node                */
+    unsigned long long seed;    /* 0 is a valid seed                               */
+} rdg_dmm_opts;
+
+/* The weight w(t) of the options (after defaults). */
+RDGDEF rdg_status rdg_dmm_weight(const rdg_dmm_opts *o, rdg_real t, rdg_real *w);
+/* L for a model on data. */
+RDGDEF rdg_status rdg_dmm_loss(const rdg_model *m, const rdg_gmm *data, const rdg_dmm_opts *o,
+                               rdg_real *loss);
+/* L_PM = int w E |m(X_t, t) - m_t(X_t)|^2 dt (same nodes and draws; minimum 0), and its
+   directional split L_PM = L_N + L_T with the ridge frame (popts->dstar, popts->beta) at
+   each X_t's ridge projection at its t (MATH.md 6, Theorem 4.1). LN, LT may be NULL (then
+   no projection is run). Samples whose projection does not converge are counted in *nfail
+   (may be NULL) and split with the frame at the point itself. */
+RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg_dmm_opts *o,
+                              const rdg_project_opts *popts, rdg_real *loss, rdg_real *LN,
+                              rdg_real *LT, size_t *nfail);
+
+/* >>rf ------------------------------------------------------------------------------------ */
+/* Random feature network (MATH.md 6): m(x, t) = A relu(W x + U e(t) + b) / sqrt(M), with W
+   (M x d) ~ N(0, 1/d), U (M x (2 nfreq + 1)) ~ N(0, 1/(2 nfreq + 1)), b (M) ~ N(0, 1) fixed and
+   only A (d x M) trained. */
+typedef struct rdg_rfnn {
+    size_t d, M, nfreq;
+    rdg_real T;                 /* Fourier period (the schedule's T)               */
+    rdg_real *W, *U, *b, *A;    /* one allocation; release with rdg_rfnn_free      */
+} rdg_rfnn;
+
+typedef enum rdg_rf_init {
+    RDG_RF_INIT_GAUSS = 0,      /* A ~ N(0, 1)                                     */
+    RDG_RF_INIT_ZERO = 1,
+    RDG_RF_INIT_ONES = 2,
+    RDG_RF_INIT_SLOW = 3        /* A_0 along the eigenvector of K with the smallest
+                                   non-zero eigenvalue (set by rdg_rf_init_slow)   */
+} rdg_rf_init;
+
+/* nfreq 0 means 128, T 0 means 10. A is initialised N(0, 1) (seeded); the same seed gives
+   the same network. */
+RDGDEF rdg_status rdg_rfnn_init(rdg_rfnn *rf, size_t d, size_t M, size_t nfreq, rdg_real T,
+                                unsigned long long seed);
+RDGDEF void rdg_rfnn_free(rdg_rfnn *rf);
+/* phi = relu(W x + U e(t) + b) / sqrt(M) for B points: phi is B x M. */
+RDGDEF rdg_status rdg_rfnn_features(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
+                                    rdg_real *phi);
+/* A view of rf as a model (rf must outlive m). */
+RDGDEF rdg_status rdg_rfnn_model(const rdg_rfnn *rf, rdg_model *m);
+
+/* The DMM loss of an RFNN is quadratic in A: L(A) = tr(A K A^T) - 2 tr(A B^T) + c, with
+   K = sum_q w_q phi_q phi_q^T (M x M), B = sum_q w_q x0_q phi_q^T (d x M), c = sum_q w_q |x0_q|^2
+   over the quadrature samples of rdg_dmm_opts. Also holds the eigen-decomposition of K
+   (filled by rdg_rf_quad_build) for the closed forms. Release with rdg_rf_quad_free. */
+typedef struct rdg_rf_quad {
+    size_t d, M;
+    rdg_real *K, *B, c;         /* K: M x M, B: d x M                               */
+    rdg_real *kval, *kvec;      /* eigenvalues of K (descending), eigenvectors (columns, M x M) */
+    rdg_real *Ainf;             /* d x M: the minimum-norm minimiser B K^+          */
+    rdg_real cstar;             /* L at the best A: c - tr(B K^+ B^T) (= L(Ainf))   */
+} rdg_rf_quad;
+
+RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
+                                    const rdg_dmm_opts *o, rdg_rf_quad *q);
+RDGDEF void rdg_rf_quad_free(rdg_rf_quad *q);
+/* L(A) from the quadratic form. */
+RDGDEF rdg_status rdg_rf_quad_loss(const rdg_rf_quad *q, const rdg_real *A, rdg_real *loss);
+/* steps of full-batch gradient descent A <- A - eta (2 A K - 2 B), in place. */
+RDGDEF rdg_status rdg_rf_gd(const rdg_rf_quad *q, rdg_real *A, rdg_real eta, size_t steps);
+/* The GD iterate after k steps in closed form: A_k = A_inf + (A_0 - A_inf)(I - 2 eta K)^k on
+   range(K), plus A_0's part in ker K (MATH.md 6). */
+RDGDEF rdg_status rdg_rf_closed_form(const rdg_rf_quad *q, const rdg_real *A0, rdg_real eta,
+                                     size_t k, rdg_real *Ak);
+/* Sets A (d x M) for an initialisation kind (the SLOW kind needs q; others ignore it). */
+RDGDEF rdg_status rdg_rf_init_A(const rdg_rf_quad *q, rdg_rf_init kind, size_t d, size_t M,
+                                unsigned long long seed, rdg_real *A);
+
+/* Loss split after k GD steps from A0 (MATH.md 6): L(A_k) = c* + arch + opt where
+   arch = L(A_inf) - Lmin_exact (the width floor above the exact posterior mean's loss, given
+   as lpm_min, usually rdg_dmm_loss of the exact model) and opt = L(A_k) - L(A_inf)
+   = sum_j k_j (1 - 2 eta k_j)^(2k) |(A_0 - A_inf) u_j|^2. Row split: rows listed in
+   normal_rows (e.g. {1} for the two-point data, whose ridge is the x axis) count as normal,
+   the others as tangent. */
+typedef struct rdg_rf_errors {
+    rdg_real loss, arch, opt;                    /* L(A_k), architecture, optimisation */
+    rdg_real arch_normal, arch_tangent, opt_normal, opt_tangent;
+} rdg_rf_errors;
+RDGDEF rdg_status rdg_rf_split(const rdg_rf_quad *q, const rdg_real *A0, rdg_real eta, size_t k,
+                               rdg_real lpm_min, const size_t *normal_rows, size_t nnormal,
+                               rdg_rf_errors *e);
+
+/* >>mlp ----------------------------------------------------------------------------------- */
+/* Small MLP (MATH.md 6; paper K.2, J.3): input [x, e(t)] with a sinusoidal embedding of temb
+   entries, ReLU hidden layers, linear output of d entries. All parameters live in one buffer
+   (params, nparams), layer l's weights (out x in, row-major) then its bias. */
+#define RDG_MLP_MAX_LAYERS 8
+typedef struct rdg_mlp {
+    size_t d, temb, nhidden;
+    size_t hidden[RDG_MLP_MAX_LAYERS];
+    size_t nparams;
+    rdg_real *params;          /* nparams                                      */
+    rdg_real *grads;           /* nparams, accumulated by rdg_mlp_backward     */
+    rdg_real *adam_m, *adam_v; /* nparams each                                 */
+    long adam_t;
+} rdg_mlp;
+
+/* temb 0 means 32. Weights ~ N(0, 2/fan_in) (He), biases 0, from seed. */
+RDGDEF rdg_status rdg_mlp_init(rdg_mlp *net, size_t d, size_t nhidden, const size_t *hidden,
+                               size_t temb, unsigned long long seed);
+RDGDEF void rdg_mlp_free(rdg_mlp *net);
+RDGDEF rdg_status rdg_mlp_model(const rdg_mlp *net, rdg_model *m);
+/* Sets grads to 0. */
+RDGDEF void rdg_mlp_zero_grad(rdg_mlp *net);
+/* Loss sum_b wt_b |m(x_b, t_b) - target_b|^2 for a minibatch with per-sample times and
+   weights (wt may be NULL: all 1), and, when grads != NULL in net, its gradient ACCUMULATED
+   into net->grads (call rdg_mlp_zero_grad first). */
+RDGDEF rdg_status rdg_mlp_loss_grad(rdg_mlp *net, const rdg_real *x, const rdg_real *t,
+                                    const rdg_real *target, const rdg_real *wt, size_t B,
+                                    rdg_real *loss);
+/* One Adam step (beta1 0.9, beta2 0.999, eps 1e-8) with learning rate lr on net->grads. */
+RDGDEF rdg_status rdg_mlp_adam(rdg_mlp *net, rdg_real lr);
+
+/* Minibatch training on the DMM loss: each step draws B data points, times t (log-uniform
+   on [t0, T]: the document of the implementation says why) and noise from the stream
+   (seed, step), and takes one Adam step on sum w(t) |m - x0|^2 / B. progress (may be NULL) is
+   called every 100 steps with (step, loss, user). */
+typedef void (*rdg_progress_fn)(size_t step, rdg_real loss, void *user);
+typedef struct rdg_train_opts {
+    size_t steps;               /* 20000                   */
+    size_t batch;               /* 256                     */
+    rdg_real lr;                /* 1e-3                    */
+    rdg_weight weight;          /* RDG_WEIGHT_ONE          */
+    rdg_weight_fn user_fn; void *user;
+    rdg_real T, t0;             /* 10, 0.005               */
+    unsigned long long seed;
+    rdg_progress_fn progress; void *progress_user;
+} rdg_train_opts;
+RDGDEF rdg_status rdg_mlp_train(rdg_mlp *net, const rdg_gmm *data, const rdg_train_opts *o,
+                                rdg_real *final_loss);
+
+/* Model files ("MODEL.rdg"): a small versioned binary format (magic "RDGMODEL", version,
+   kind, sizes, then float64 little-endian parameters), validated on load (magic, version,
+   sizes and counts against the file length, finite values). Holds an RFNN or an MLP. */
+typedef struct rdg_model_file {
+    rdg_model_kind kind;        /* RDG_MODEL_RFNN or RDG_MODEL_MLP */
+    rdg_rfnn rf;
+    rdg_mlp mlp;
+} rdg_model_file;
+RDGDEF rdg_status rdg_model_file_save_mem(const rdg_model_file *f, void **buf, size_t *len);
+RDGDEF rdg_status rdg_model_file_load_mem(const void *buf, size_t len, rdg_model_file *f);
+RDGDEF void rdg_model_file_free(rdg_model_file *f);
+/* A model view of whichever network the file holds (f must outlive m). */
+RDGDEF rdg_status rdg_model_file_model(const rdg_model_file *f, rdg_model *m);
+#ifndef RDG_NO_STDIO
+RDGDEF rdg_status rdg_model_file_save(const char *path, const rdg_model_file *f);
+RDGDEF rdg_status rdg_model_file_load(const char *path, rdg_model_file *f);
+#endif
+
+/* >>sampler ------------------------------------------------------------------------------- */
+/* Reverse-time sampling from N(0, I) at T down to t0 on the geometric grid (MATH.md 1):
+   Euler-Maruyama for the reverse SDE  y <- y + h (y + 2 g) + sqrt(2 h) xi, or (ode != 0) Heun
+   for the probability-flow ODE  dy/dtau = y + g, with g = (a_t m(y, t) - y) / s_t^2.
+   Trajectory i draws from stream (seed, i) only, so results are bit-identical for any number
+   of threads. Checkpoints are steps 0, every, 2 every, ..., and K (always included). */
+typedef struct rdg_sample_opts {
+    rdg_real T, t0;             /* 10, 0.005                               */
+    size_t K;                   /* 1000 steps                              */
+    int ode;                    /* 0: SDE (default), 1: probability-flow ODE */
+    unsigned long long seed;
+    size_t every;               /* checkpoint spacing (0: only step K... and 0) */
+} rdg_sample_opts;
+/* Number of checkpoints C for K steps every E (E = 0 means just steps 0 and K). */
+RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every);
+/* n trajectories of a model in dimension m->d. out: n x d at t0. traj (C x n x d) and times (C)
+   may be NULL. */
+RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
+                             rdg_real *out, rdg_real *traj, rdg_real *times);
+
 /* >>io ----------------------------------------------------------------------------------- */
 /* A numeric array loaded from a .npy file; data is row-major (C order), converted to
    rdg_real. At most 8 dimensions. Release with rdg_array_free (safe on a zeroed struct). */
@@ -1683,6 +1911,11 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
     return bad ? RDG_ERR_IO : RDG_OK;
 }
 #endif /* RDG_NO_STDIO */
+
+/* DEVELOPMENT ONLY (issue 3): fragments that are merged into this file before release. */
+#include "wip/model_sampler.h"
+#include "wip/rf.h"
+#include "wip/mlp.h"
 
 #endif /* RIDGEDIFF_IMPLEMENTATION_DONE */
 #endif /* RIDGEDIFF_IMPLEMENTATION */
