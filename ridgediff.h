@@ -225,7 +225,8 @@ RDGDEF rdg_status rdg_ridge_jacobian(const rdg_gmm *g, rdg_real t, const rdg_rea
      max_iter  LM iterations (default 100)
      scms_iter SCMS iterations, as the method or as LM's start (default 500 / 200)
      rtol      residual tolerance on s_t^2 |r| relative to max(1, data scale) (default 1e-10)
-     ktol      KKT tolerance |(x-y) + JE^T lam| <= ktol (1 + |x - y|) (default 1e-8)
+     ktol      KKT tolerance |(x-y) + JE^T lam| <= ktol (1 + |x - y|) (default 1e-6: the
+               distance is stationary there, so it is then exact to ~ ktol^2)
      rho       augmented-Lagrangian penalty, dimensionless (default 1000)
      kappa     curvature penalty, dimensionless (default 1)                                  */
 typedef enum rdg_project_method { RDG_PROJECT_LM = 0, RDG_PROJECT_SCMS = 1 } rdg_project_method;
@@ -1367,7 +1368,7 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
     p->scms_iter = o->scms_iter ? o->scms_iter : (o->method == RDG_PROJECT_SCMS ? 500 : 200);
     sc = g->scale > 1 ? g->scale : RDG__R(1.0);
     p->tolr = (o->rtol > 0 ? o->rtol : RDG__R(1e-10)) * sc;
-    p->ktol = o->ktol > 0 ? o->ktol : RDG__R(1e-8);
+    p->ktol = o->ktol > 0 ? o->ktol : RDG__R(1e-6);
     p->rho = o->rho > 0 ? o->rho : RDG__R(1000.0);
     p->kappa = o->kappa > 0 ? o->kappa : RDG__R(1.0);
     return RDG_OK;
@@ -1428,8 +1429,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *lh = kv + d, *rE0 = lh + d, *rE1 = rE0 + d, *tmp = rE1 + d;
     rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
-    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d, res_s;
-    int it, conv = 0, iters = 0, conv_s;
+    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d;
+    int it, conv = 0, iters = 0, have_best;
 
     /* SCMS: x <- x + P_N (a m - x) = x + s^2 r */
     memcpy(x, y, d * sizeof(rdg_real));
@@ -1448,7 +1449,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     }
     /* keep the SCMS point: it is a ridge point, the best answer when LM cannot finish */
     memcpy(xs, x, d * sizeof(rdg_real));
-    conv_s = conv; res_s = res0;
+    have_best = conv && rdg__frame_ok(cur, ds);
     conv = 0;
     if (!rdg__isfinite(res0) || !rdg__jac(g, cur, ds, 0)) {   /* frame undefined: cannot start */
         rdg__report(po, cur, x, y, resid0, res0, 0, 0, info);
@@ -1466,7 +1467,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     for (i = 0; i < d; ++i) Bm[i * d + i] = RDG__R(1.0);
     mu = RDG__R(1.0); nu = 2;
     while (iters < po->max_iter) {
-        rdg_real dist, kkt = 0, c0, c1, dphi, pred, noise;
+        rdg_real dist, kkt = 0, c0, c1, dphi, pred, noise, kfloor;
+        int accept;
         for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
         dist = RDG__SQRT(rdg__dot(xy, xy, d));
         for (i = 0; i < d; ++i) {
@@ -1476,10 +1478,17 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         }
         kkt = RDG__SQRT(kkt);
         c0 = cur->lam[ds] + po->beta; if (c0 < 0) c0 = 0;
-#ifdef RDG_TRACE_LM
-        printf("  lm it=%d mu=%.1e dist=%.12g s2r=%.3e kkt=%.3e c0=%.3e gap=%.3e\n", iters, mu, dist, s2*res0, kkt, c0, rdg__gap(cur, ds));
-#endif
-        if (s2 * res0 <= po->tolr && kkt <= po->ktol * (1 + dist) && c0 == 0) { conv = 1; break; }
+        /* remember the latest nearly-feasible iterate: the answer if LM does not finish */
+        if (s2 * res0 <= RDG__R(100.0) * po->tolr && c0 == 0 && rdg__frame_ok(cur, ds)) {
+            have_best = 1;
+            memcpy(xs, x, d * sizeof(rdg_real));
+        }
+        /* KKT floor: JE is a sum over nk kept points with rounding ~ sqrt(nk d) eps |JE|,
+           and near-degenerate tangent/normal pairs make |JE| large (1/(mu_b - mu_a) terms),
+           so |(x - y) + JE^T lh| cannot be resolved below ~ sqrt(nk d) eps |JE| |lh|. */
+        kfloor = RDG__R(8.0) * RDG__SQRT((rdg_real)cur->nk * (rdg_real)d) * RDG__EPS
+                 * RDG__SQRT(rdg__dot(JE0, JE0, k * d)) * RDG__SQRT(rdg__dot(lh, lh, k));
+        if (s2 * res0 <= po->tolr && kkt <= po->ktol * (1 + dist) + kfloor && c0 == 0) { conv = 1; break; }
         ++iters;
         /* (Bm + mu I + rho' JE^T JE + kappa' q q^T) D = -(xy + JE^T (lh + rho' rE) + kappa' c q) */
         for (j = 0; j < k; ++j) tmp[j] = lh[j] + rhop * rE0[j];
@@ -1513,11 +1522,30 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         dphi = rdg__dot(D, D, d) + 2 * rdg__dot(D, xy, d);
         dphi += 2 * (rdg__dot(Lam, r1, d) - rdg__dot(Lam, r0, d));
         dphi += rhop * (res1 - res0) * (res1 + res0) + kapp * (c1 - c0) * (c1 + c0);
-        /* below rounding noise phi cannot rank the points: then a smaller residual decides */
-        noise = RDG__R(64.0) * RDG__EPS * (dist * dist + rdg__dot(D, D, d) + RDG__R(2.0) * RDG__FABS(rdg__dot(Lam, r0, d)));
-        if (rdg__isfinite(dphi) && (dphi < 0 || (dphi <= noise && res1 < res0))
-            && rdg__isfinite(res1) && rdg__jac(g, tr, ds, 0)) {
-            rdg_real ratio = pred < 0 ? dphi / pred : 1, f;
+        /* Below rounding noise phi cannot rank the points (near the optimum its change is
+           second order while each term carries errors ~ eps |Lam| |g|): then a step is taken
+           when it lowers the KKT residual without raising the constraint residual. */
+        accept = 0;
+        if (rdg__isfinite(dphi) && rdg__isfinite(res1)) {
+            rdg_real lnorm = RDG__SQRT(rdg__dot(Lam, Lam, d)), gnorm = RDG__SQRT(rdg__dot(cur->g, cur->g, d));
+            noise = RDG__R(256.0) * RDG__EPS * (dist * dist + rdg__dot(D, D, d)
+                    + RDG__R(2.0) * lnorm * (res0 + res1 + gnorm) + rhop * (res0 + res1) * (res0 + res1));
+            if (dphi < 0) accept = rdg__jac(g, tr, ds, 0);
+            else if (dphi <= noise && (res1 <= res0 || s2 * res1 <= po->tolr) && rdg__jac(g, tr, ds, 0)) {
+                rdg_real kkt1 = 0;
+                rdg__je(tr, ds, JE1, q1);
+                for (i = 0; i < d; ++i) Bs[i] = x1[i] - y[i];
+                rdg__lsmult(JE1, k, d, Bs, G, kv);
+                for (i = 0; i < d; ++i) {
+                    rdg_real sv = Bs[i];
+                    for (j = 0; j < k; ++j) sv += JE1[j * d + i] * kv[j];
+                    kkt1 += sv * sv;
+                }
+                accept = RDG__SQRT(kkt1) < kkt;
+            }
+        }
+        if (accept) {
+            rdg_real ratio = pred < 0 && dphi < 0 ? dphi / pred : 1, f;
             rdg_real sy, sBs;
             rdg__je(tr, ds, JE1, q1);
             /* BFGS on the Lagrangian gradient (x - y) + J^T Lam with Lam held fixed */
@@ -1568,11 +1596,11 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             if (mu > RDG__R(1e12)) break;
         }
     }
-    if (!conv && conv_s) {              /* LM failed: fall back to the SCMS ridge point */
+    if (!conv && have_best) {           /* LM did not finish: report its best ridge point */
         memcpy(x, xs, d * sizeof(rdg_real));
         rdg__eval(g, x, cur, 1);
         rdg__frame(cur);
-        res0 = res_s;
+        res0 = rdg__resid(cur, ds, NULL, NULL);
     }
     rdg__report(po, cur, x, y, resid0, res0, iters, conv, info);
 }
