@@ -497,6 +497,74 @@ RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every);
 RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
                              rdg_real *out, rdg_real *traj, rdg_real *times);
 
+/* >>diag ---------------------------------------------------------------------------------- */
+/* Reach - align - slide diagnostics (MATH.md 5, 7) for samples and whole trajectories.
+   Zero-initialise; set proj.dstar; zero fields take the defaults shown. */
+typedef struct rdg_diag_opts {
+    rdg_project_opts proj;      /* ridge (dstar required, beta) and projection settings     */
+    rdg_real tube;              /* tube radius in units of s_t: inside when dist < tube s_t
+                                   (default 1)                                              */
+    rdg_real eps_dom;           /* centre-dominant region D_i(eps): w_i >= 1 - eps (0.1)    */
+    rdg_real mem_ratio;         /* memorised when |x - NN1| / |x - NN2| < mem_ratio (1/3)   */
+} rdg_diag_opts;
+
+typedef enum rdg_sample_kind {
+    RDG_KIND_COPY = 0,          /* memorised: a copy of a training point                     */
+    RDG_KIND_ON_RIDGE = 1,      /* not memorised, inside the tube: an on-ridge interpolation */
+    RDG_KIND_OFF_RIDGE = 2,     /* not memorised, reliable projection outside the tube       */
+    RDG_KIND_UNDEFINED = 3      /* not memorised, and the ridge frame is undefined there     */
+} rdg_sample_kind;
+
+/* Per sample x at time t. The nearest neighbours are taken among the centres a_t x_i (at
+   t0 = 0.005 these are the training points to 0.5 %). */
+typedef struct rdg_sample_diag {
+    rdg_project_info proj;      /* the projection: distance |x - pi_t(x)|, reliable, ...     */
+    int in_tube;                /* reliable and distance < tube s_t                          */
+    size_t centre;              /* dominant centre i = argmax_i w_i(x)                       */
+    rdg_real centre_weight;     /* w_i(x)                                                    */
+    int dominant;               /* x in D_i(eps)                                             */
+    rdg_real tangent_norm;      /* |zeta_i(x)| = |V_i^T (x - a_t x_i)| when dominant, else 0 */
+    rdg_real nn_ratio;          /* |x - NN1| / |x - NN2| (0 with one data point)             */
+    int memorised;              /* nn_ratio < mem_ratio                                      */
+    rdg_sample_kind kind;
+} rdg_sample_diag;
+
+/* Diagnostics of n samples x (n x d) at time t. zeta (n x dstar, may be NULL) receives the
+   tangent coordinates zeta_i(x) = V_i^T (x - a_t x_i) (zero rows where not dominant), with
+   V_i the top-d* eigenvectors of H at the centre a_t x_i. At small t a lone centre has C ~ 0
+   (its frame underflows); there V_i is taken from the leave-one-out covariance
+   sum_{j != i} w_j (x_j - x_i)(x_j - x_i)^T with weights renormalised among j != i, which
+   has the same eigenvectors as C in the limit and stays defined. */
+RDGDEF rdg_status rdg_diag_samples(const rdg_gmm *data, rdg_real t, const rdg_real *x, size_t n,
+                                   const rdg_diag_opts *o, rdg_sample_diag *out, rdg_real *zeta);
+
+/* One row of the paper's stability table (Appendix J.5) plus the directional errors. */
+typedef struct rdg_stab_row {
+    size_t step;                /* sampler step of the checkpoint                            */
+    rdg_real t;
+    rdg_real mean_dist;         /* mean distance to the ridge over reliable samples
+                                   (every mean below is -1 when no sample qualifies)          */
+    size_t reliable;            /* converged with s_t^2 gap > 1e-8                           */
+    size_t curv_ok;             /* lam_{d*+1} <= -beta at the projected point                */
+    rdg_real mean_resid0;       /* mean |r(x)| before projection, all samples                */
+    rdg_real mean_gap;          /* mean eigengap at the projected points, all samples        */
+    size_t failures;            /* projections that did not converge                         */
+    rdg_real normal_err;        /* mean squared distance over reliable samples (align)       */
+    rdg_real tangent_err;       /* mean |zeta|^2 over samples in a centre-dominant region    */
+    size_t dominant;            /* how many samples were in one                              */
+    size_t in_tube, memorised;
+} rdg_stab_row;
+
+/* The stability table of trajectories traj (C x n x d, C checkpoints at times[c], optional
+   sampler steps[c]; NULL steps numbers them 0..C-1). rows has C entries. dist (C x n, may
+   be NULL) receives each sample's distance (-1 where not reliable); reach (n, may be NULL)
+   the reach time of each trajectory: the first checkpoint time at which it is in the tube
+   (-1 if never). */
+RDGDEF rdg_status rdg_diag_table(const rdg_gmm *data, const rdg_real *traj, size_t C, size_t n,
+                                 const rdg_real *times, const size_t *steps,
+                                 const rdg_diag_opts *o, rdg_stab_row *rows, rdg_real *dist,
+                                 rdg_real *reach);
+
 /* >>io ----------------------------------------------------------------------------------- */
 /* A numeric array loaded from a .npy file; data is row-major (C order), converted to
    rdg_real. At most 8 dimensions. Release with rdg_array_free (safe on a zeroed struct). */
@@ -1679,6 +1747,173 @@ RDGDEF rdg_status rdg_ridge_trace(const rdg_gmm *g, rdg_real t, const rdg_real *
     }
     rdg_free(P);
     rdg_free(info);
+    return st;
+}
+
+/* >>diag --------------------------------------------------------------------------------------
+   Reach - align - slide diagnostics, MATH.md 5 and 7. */
+RDG__PRIVATE rdg_status rdg__diag_fill(const rdg_gmm *g, const rdg_diag_opts *o, rdg_diag_opts *p) {
+    rdg__popts po;
+    rdg_status st;
+    if (!o) return RDG_ERR_INVALID;
+    *p = *o;
+    if (!rdg__isfinite(p->tube) || p->tube < 0 || !rdg__isfinite(p->eps_dom) || p->eps_dom < 0
+        || p->eps_dom >= 1 || !rdg__isfinite(p->mem_ratio) || p->mem_ratio < 0 || p->mem_ratio > 1)
+        return RDG_ERR_INVALID;
+    if (p->tube == 0) p->tube = RDG__R(1.0);
+    if (p->eps_dom == 0) p->eps_dom = RDG__R(0.1);
+    if (p->mem_ratio == 0) p->mem_ratio = RDG__R(1.0) / 3;
+    st = rdg__popts_fill(g, &p->proj, &po);
+    return st;
+}
+
+/* Frame of H at the centre a_t x_i into w (V, lam). Where x_i's own weight is within 1e-6 of 1
+   the centred covariance is rounding noise (or exactly 0 after dropping), so the frame comes
+   from the leave-one-out covariance, whose eigenvectors C approaches as t -> 0. */
+RDG__PRIVATE void rdg__centre_frame(const rdg_gmm *g, rdg__ws *w, size_t ci) {
+    size_t d = g->d, n = g->n, j, l, k;
+    const rdg_real *X = g->x, *xc = X + ci * d;
+    rdg_real a = w->a, self = 0, emax = -RDG__BIG, sum = 0, scale = a * a / (RDG__R(2.0) * w->s2);
+    for (j = 0; j < d; ++j) w->u[j] = a * xc[j];
+    rdg__eval(g, w->u, w, 1);
+    for (k = 0; k < w->nk; ++k) if (w->idx[k] == ci) self = w->w[k];
+    if (self < 1 - RDG__R(1e-6)) { rdg__frame(w); return; }
+    for (j = 0; j < n; ++j) {          /* leave-one-out log-weights, into w->w */
+        rdg_real s = 0;
+        for (l = 0; l < d; ++l) { rdg_real df = X[j * d + l] - xc[l]; s += df * df; }
+        w->w[j] = j == ci ? -RDG__BIG : -s * scale;
+        if (j != ci && w->w[j] > emax) emax = w->w[j];
+    }
+    for (j = 0; j < d * d; ++j) w->C[j] = 0;
+    for (j = 0; j < n; ++j) {
+        rdg_real wj;
+        if (j == ci || w->w[j] < emax - (g->drop > 0 ? g->drop : RDG__BIG)) continue;
+        wj = RDG__EXP(w->w[j] - emax);
+        sum += wj;
+        for (l = 0; l < d; ++l) w->c[l] = X[j * d + l] - xc[l];
+        for (l = 0; l < d; ++l) for (k = 0; k <= l; ++k) w->C[l * d + k] += wj * w->c[l] * w->c[k];
+    }
+    if (sum > 0) for (l = 0; l < d; ++l) for (k = 0; k <= l; ++k) {
+        w->C[l * d + k] /= sum;
+        w->C[k * d + l] = w->C[l * d + k];
+    }
+    rdg__frame(w);
+}
+
+RDGDEF rdg_status rdg_diag_samples(const rdg_gmm *data, rdg_real t, const rdg_real *x, size_t n,
+                                   const rdg_diag_opts *o, rdg_sample_diag *out, rdg_real *zeta) {
+    rdg_diag_opts p;
+    rdg_project_info *info;
+    rdg_real *P, s_t;
+    rdg__ws *pool;
+    rdg_status st;
+    size_t d, ds;
+    int nth, ib;
+    if (!out) return RDG_ERR_INVALID;
+    st = rdg__batch_check(data, t, x, n);
+    if (st != RDG_OK) return st;
+    st = rdg__diag_fill(data, o, &p);
+    if (st != RDG_OK) return st;
+    d = data->d; ds = p.proj.dstar;
+    P = (rdg_real *)rdg__alloc(n * d, sizeof(rdg_real));
+    info = (rdg_project_info *)rdg__alloc(n, sizeof(rdg_project_info));
+    if (!P || !info) { rdg_free(P); rdg_free(info); return RDG_ERR_NOMEM; }
+    st = rdg_ridge_project(data, t, x, n, &p.proj, P, info);
+    rdg_free(P);
+    if (st != RDG_OK) { rdg_free(info); return st; }
+    nth = rdg__nthreads(n);
+    pool = rdg__pool_alloc(nth, data->n, d, t);
+    if (!pool) { rdg_free(info); return RDG_ERR_NOMEM; }
+    s_t = RDG__SQRT(pool[0].s2);
+    RDG__OMP(parallel for schedule(dynamic, 4) num_threads(nth))
+    for (ib = 0; ib < (int)n; ++ib) {
+        rdg__ws *w = &pool[rdg__thread_id()];
+        size_t i = (size_t)ib, j, l, k, ci;
+        const rdg_real *xi = x + i * d;
+        rdg_sample_diag *sd = &out[i];
+        rdg_real b1 = RDG__BIG, b2 = RDG__BIG, cw = 0;
+        memset(sd, 0, sizeof *sd);
+        sd->proj = info[i];
+        sd->in_tube = info[i].reliable && info[i].distance < p.tube * s_t;
+        rdg__eval(data, xi, w, 0);
+        ci = w->ref;
+        for (k = 0; k < w->nk; ++k) if (w->idx[k] == ci) cw = w->w[k];
+        sd->centre = ci; sd->centre_weight = cw;
+        for (j = 0; j < data->n; ++j) {          /* two nearest centres a_t x_j */
+            rdg_real s = 0;
+            for (l = 0; l < d; ++l) { rdg_real df = xi[l] - w->a * data->x[j * d + l]; s += df * df; }
+            if (s < b1) { b2 = b1; b1 = s; } else if (s < b2) b2 = s;
+        }
+        sd->nn_ratio = (data->n < 2 || b2 == 0) ? 0 : RDG__SQRT(b1 / b2);
+        sd->memorised = sd->nn_ratio < p.mem_ratio;
+        sd->dominant = cw >= 1 - p.eps_dom;
+        if (zeta) for (l = 0; l < ds; ++l) zeta[i * ds + l] = 0;
+        if (sd->dominant) {                      /* zeta_i(x) = V_i^T (x - a_t x_i) */
+            rdg_real nrm = 0;
+            rdg__centre_frame(data, w, ci);
+            for (l = 0; l < ds; ++l) {
+                rdg_real z = 0;
+                for (j = 0; j < d; ++j) z += w->V[j * d + l] * (xi[j] - w->a * data->x[ci * d + j]);
+                if (zeta) zeta[i * ds + l] = z;
+                nrm += z * z;
+            }
+            sd->tangent_norm = RDG__SQRT(nrm);
+        }
+        if (sd->memorised) sd->kind = RDG_KIND_COPY;
+        else if (!info[i].reliable) sd->kind = RDG_KIND_UNDEFINED;
+        else sd->kind = sd->in_tube ? RDG_KIND_ON_RIDGE : RDG_KIND_OFF_RIDGE;
+    }
+    rdg__pool_free(pool, nth);
+    rdg_free(info);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_diag_table(const rdg_gmm *data, const rdg_real *traj, size_t C, size_t n,
+                                 const rdg_real *times, const size_t *steps,
+                                 const rdg_diag_opts *o, rdg_stab_row *rows, rdg_real *dist,
+                                 rdg_real *reach) {
+    rdg_sample_diag *sd;
+    rdg_status st = RDG_OK;
+    size_t c, i, nd;
+    int ok = 1;
+    if (!data || !traj || !times || !rows || C == 0 || n == 0) return RDG_ERR_INVALID;
+    if (!rdg__gmm_ok(data)) return RDG_ERR_INVALID;
+    nd = rdg__mul(n, data->d, &ok);
+    rdg__mul(nd, C, &ok);
+    rdg__mul(n, C, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    for (c = 0; c < C; ++c) if (!rdg__t_ok(times[c])) return RDG_ERR_INVALID;
+    sd = (rdg_sample_diag *)rdg__alloc(n, sizeof(rdg_sample_diag));
+    if (!sd) return RDG_ERR_NOMEM;
+    if (reach) for (i = 0; i < n; ++i) reach[i] = -1;
+    for (c = 0; c < C && st == RDG_OK; ++c) {
+        rdg_stab_row *r = &rows[c];
+        rdg_real sd1 = 0, sd2 = 0, sr0 = 0, sgap = 0, stan = 0;
+        st = rdg_diag_samples(data, times[c], traj + c * nd, n, o, sd, NULL);
+        if (st != RDG_OK) break;
+        memset(r, 0, sizeof *r);
+        r->step = steps ? steps[c] : c;
+        r->t = times[c];
+        for (i = 0; i < n; ++i) {               /* serial sums in sample order: deterministic */
+            const rdg_project_info *pi = &sd[i].proj;
+            if (pi->reliable) { r->reliable++; sd1 += pi->distance; sd2 += pi->distance * pi->distance; }
+            if (pi->curv_ok) r->curv_ok++;
+            if (!pi->converged) r->failures++;
+            sr0 += pi->resid0;
+            sgap += pi->gap;
+            if (sd[i].dominant) { r->dominant++; stan += sd[i].tangent_norm * sd[i].tangent_norm; }
+            if (sd[i].in_tube) r->in_tube++;
+            if (sd[i].memorised) r->memorised++;
+            if (dist) dist[c * n + i] = pi->reliable ? pi->distance : -1;
+            if (reach && reach[i] < 0 && sd[i].in_tube) reach[i] = times[c];
+        }
+        r->mean_dist = r->reliable ? sd1 / (rdg_real)r->reliable : -1;
+        r->normal_err = r->reliable ? sd2 / (rdg_real)r->reliable : -1;
+        r->mean_resid0 = sr0 / (rdg_real)n;
+        r->mean_gap = sgap / (rdg_real)n;
+        r->tangent_err = r->dominant ? stan / (rdg_real)r->dominant : -1;
+    }
+    rdg_free(sd);
     return st;
 }
 
