@@ -286,16 +286,24 @@ typedef struct rdg_model {
     const void *self;
 } rdg_model;
 
-/* Checks (model, t > 0, finite x) and calls m->eval. */
+/* Checks the model (non-NULL, eval set, d >= 1, known kind), t > 0 finite, x and out non-NULL,
+   B >= 1, B d without overflow, finite x, then calls m->eval. Returns RDG_ERR_INVALID,
+   RDG_ERR_OVERFLOW, RDG_ERR_NONFINITE or eval's status. */
 RDGDEF rdg_status rdg_model_eval(const rdg_model *m, rdg_real t, const rdg_real *x, size_t B,
                                  rdg_real *out);
 /* The exact empirical posterior mean m_t (the memorising model); g must outlive m. */
 RDGDEF rdg_status rdg_model_exact(rdg_model *m, const rdg_gmm *g);
 
-/* Time embeddings. Fourier (RFNN, MATH.md 6): e = [1, sin(2 pi k t / T), cos(2 pi k t / T)],
-   k = 1..nfreq, 2 nfreq + 1 entries. Sinusoidal (MLP): dim entries (dim even),
-   e_{2j} = sin(tau w_j), e_{2j+1} = cos(tau w_j), w_j = 1000^(-2j/dim), tau = 250 log(t) + 1000
-   ... see the implementation comment for the scaling of t and why. */
+/* Time embeddings (both need a finite t > 0; RDG_ERR_INVALID otherwise).
+   Fourier (RFNN, MATH.md 6): 2 nfreq + 1 entries (nfreq >= 1, T > 0),
+     e[0] = 1, e[k] = sin(2 pi k t / T), e[nfreq + k] = cos(2 pi k t / T), k = 1..nfreq.
+   Sinusoidal (MLP): dim entries (dim even, >= 2), e[2j] = sin(tau w_j), e[2j+1] = cos(tau w_j),
+     w_j = 1000^(-2j/dim), j = 0..dim/2 - 1, on the log-time scale tau = 1000 ln(t/0.005) / ln(2000).
+   Log scale because the sampler's grid and the training times treat ln t evenly; pinned so that
+   [0.005, 10] maps to [0, 1000] and step k of the default grid (K = 1000) to tau = 1000 - k, as
+   DDPM's integer steps: the fastest component turns 1 radian per step, the slowest 1000^(2/dim)
+   radians over the range (1.5 for dim = 32), so the embedding is unambiguous. Other t extend the
+   line. The map is fixed (not taken from T, t0), so a saved model keeps its meaning. */
 RDGDEF rdg_status rdg_embed_fourier(rdg_real t, rdg_real T, size_t nfreq, rdg_real *e);
 RDGDEF rdg_status rdg_embed_sinusoidal(rdg_real t, size_t dim, rdg_real *e);
 
@@ -478,22 +486,29 @@ RDGDEF rdg_status rdg_model_file_load(const char *path, rdg_model_file *f);
 #endif
 
 /* >>sampler ------------------------------------------------------------------------------- */
-/* Reverse-time sampling from N(0, I) at T down to t0 on the geometric grid (MATH.md 1):
-   Euler-Maruyama for the reverse SDE  y <- y + h (y + 2 g) + sqrt(2 h) xi, or (ode != 0) Heun
-   for the probability-flow ODE  dy/dtau = y + g, with g = (a_t m(y, t) - y) / s_t^2.
-   Trajectory i draws from stream (seed, i) only, so results are bit-identical for any number
-   of threads. Checkpoints are steps 0, every, 2 every, ..., and K (always included). */
+/* Reverse-time sampling from N(0, I) at T down to t0 on t_k = T (t0/T)^(k/K) (MATH.md 1):
+   Euler-Maruyama y <- y + h_k (y + 2 g) + sqrt(2 h_k) xi, or (ode = 1) Heun for dy/dtau = y + g
+   (two model calls per step), g = (a_t m(y, t) - y) / s_t^2, h_k = t_k - t_{k+1}. The sample is
+   the state y_K at t0 as the last step leaves it (the paper's convention: no final denoising
+   step; call rdg_model_eval at t0 for one). Trajectory i draws from stream (seed, i) only (d
+   normals for y_0, the same for SDE and ODE, then d per SDE step) and the model sees batches
+   whose size depends on n alone: results are bit-identical for any number of threads, and
+   trajectory i does not depend on n. Checkpoints: steps 0, every, 2 every, ..., and K. */
 typedef struct rdg_sample_opts {
     rdg_real T, t0;             /* 10, 0.005                               */
     size_t K;                   /* 1000 steps                              */
-    int ode;                    /* 0: SDE (default), 1: probability-flow ODE */
+    int ode;                    /* 0: SDE (default), 1: ODE (other values invalid) */
     unsigned long long seed;
-    size_t every;               /* checkpoint spacing (0: only step K... and 0) */
+    size_t every;               /* checkpoint spacing (0, or >= K: steps 0 and K only) */
 } rdg_sample_opts;
-/* Number of checkpoints C for K steps every E (E = 0 means just steps 0 and K). */
+/* floor(K/E) + 1, plus 1 when E does not divide K; 2 when E = 0 or E >= K. K = 0 means the
+   default 1000 (pass o.K and o.every as they are). 0 if C would overflow. */
 RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every);
-/* n trajectories of a model in dimension m->d. out: n x d at t0. traj (C x n x d) and times (C)
-   may be NULL. */
+/* n trajectories of a model in dimension m->d. out: n x d at t0; traj (C x n x d,
+   traj[(c n + i) d + j]) and times (C; times[0] = T, times[C-1] = t0) may each be NULL.
+   Returns RDG_ERR_INVALID (NULL model/opts/out, n == 0, T or t0 < 0 or not finite, T <= t0
+   after defaults, ode not 0/1), RDG_ERR_OVERFLOW, RDG_ERR_NOMEM, the model's own error, or
+   RDG_ERR_NONFINITE when a trajectory reaches NaN/Inf. */
 RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
                              rdg_real *out, rdg_real *traj, rdg_real *times);
 
@@ -2179,6 +2194,7 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
 #include "wip/model_sampler.h"
 #include "wip/rf.h"
 #include "wip/mlp.h"
+#include "wip/latent.h"
 
 #endif /* RIDGEDIFF_IMPLEMENTATION_DONE */
 #endif /* RIDGEDIFF_IMPLEMENTATION */

@@ -321,6 +321,165 @@ expect_error "density: unwritable second output removes the first" 1 "nodir" \
 expect_error "project: unwritable --info removes --out" 1 "nodir" project $D --dstar 1 --out P.npy --info nodir/I.csv
 expect_error "project: unwritable --out" 1 "nodir" project $D --dstar 1 --out nodir/P.npy --info I.csv
 
+# ---- train and sample --------------------------------------------------------------------
+
+TWO=$(cd "$(dirname "$0")/.." && pwd)/data/two_points.npy   # (-3, 0), (3, 0)
+[ -f "$TWO" ] || { npy "$IN/two.npy" "2, 2" "<f8" -3 0 3 0; TWO=$IN/two.npy; }
+
+expect_help "help train" help train
+expect_help "help sample" help sample
+expect_help "train --help" train --help
+expect_help "sample --help" sample --help
+for verb in train sample; do
+  "$RD" --help | grep -q "^  $verb " && ok "--help lists $verb" || bad "--help does not list $verb"
+done
+
+# vals_check LABEL AWKPROGRAM FILE... : runs awk over the values of the files (one per line,
+# with FILENAME) and turns its "ok"/"FAIL" lines into checks
+vals_check() {
+  _l=$1; _prog=$2; shift 2
+  for _f in "$@"; do npy_values "$_f"; echo "--"; done | awk -v l="$_l" "$_prog" > "$T/vals" \
+    || echo "FAIL $_l: awk failed" >> "$T/vals"
+  [ -s "$T/vals" ] || echo "FAIL $_l: no checks ran" > "$T/vals"
+  while IFS= read -r line; do
+    case $line in ok\ *) ok "${line#ok }" ;; *) bad "${line#FAIL }" ;; esac
+  done < "$T/vals"
+}
+
+# exact model on the two points: shapes, checkpoint times, samples at a_t0 (+-3, 0)
+if expect_ok "sample: exact, SDE, with --traj --times --every" sample --exact "$TWO" --n 40 --steps 200 \
+     --seed 3 --out S.npy --traj TR.npy --times TI.npy --every 50; then
+  why=$(npy_check "$T/ok/S.npy" "40, 2" 80) && ok "sample: S.npy has shape (40, 2)" || bad "sample: S.npy: $why"
+  why=$(npy_check "$T/ok/TR.npy" "5, 40, 2" 400) && ok "sample: TR.npy has shape (5, 40, 2)" || bad "sample: TR.npy: $why"
+  why=$(npy_check "$T/ok/TI.npy" "5," 5) && ok "sample: TI.npy has shape (5,)" || bad "sample: TI.npy: $why"
+  [ "$(ls -A "$T/ok" | tr '\n' ' ')" = "S.npy TI.npy TR.npy " ] && ok "sample: no stray files" \
+    || bad "sample: directory holds $(ls -A "$T/ok" | tr '\n' ' ')"
+  if [ $LITTLE -eq 1 ]; then
+    # times: T (t0/T)^(k/200) at k = 0, 50, 100, 150, 200
+    vals_check "sample times" '$1 == "--" { next } { v[++n] = $1 }
+      END { if (n != 5) { print "FAIL " l ": " n " values"; exit }
+            for (c = 1; c <= 5; c++) { w = 10 * (0.0005 ^ ((c - 1) / 4)); e = v[c] - w; if (e < 0) e = -e
+              if (e > 1e-9 * w) { printf "FAIL %s[%d] = %s, expected %.12g\n", l, c - 1, v[c], w; bad = 1 } }
+            if (!bad) print "ok " l ": 10 ... 0.005 on the geometric grid" }' "$T/ok/TI.npy"
+    # samples: each within 6 s_t0 of a_t0 (+-3, 0); both modes used; the last checkpoint is S
+    vals_check "sample exact two points" 'BEGIN { f = 0 } $1 == "--" { f++; next } { v[f, ++n[f]] = $1 }
+      END { a = exp(-0.005); s = sqrt(1 - exp(-0.01)); far = 0; right = 0
+            for (i = 1; i <= 40; i++) { x = v[0, 2 * i - 1]; y = v[0, 2 * i]; c = x > 0 ? 3 * a : -3 * a
+              if (x > 0) right++
+              if (sqrt((x - c) ^ 2 + y ^ 2) > 6 * s) far++ }
+            if (far) printf "FAIL %s: %d of 40 samples farther than 6 s_t0 from a_t0 (+-3, 0)\n", l, far
+            else printf "ok %s: all samples within 6 s_t0 of a_t0 (+-3, 0) (%d at +3)\n", l, right
+            if (right < 5 || right > 35) printf "FAIL %s: %d of 40 samples at +3\n", l, right
+            same = 1
+            for (i = 1; i <= 80; i++) if (v[0, i] != v[1, 320 + i]) same = 0
+            if (same) print "ok " l ": the last checkpoint of TR equals S"
+            else print "FAIL " l ": TR[4] differs from S" }' "$T/ok/S.npy" "$T/ok/TR.npy"
+  fi
+fi
+expect_ok "sample: --ode flag, --T, --t0" sample --exact "$TWO" --n 7 --steps 50 --ode --T 5 --t0 0.01 --out S.npy
+expect_ok "sample: --traj alone (every 100 by default)" sample --exact "$TWO" --n 3 --steps 250 --out S.npy --traj TR.npy \
+  && { why=$(npy_check "$T/ok/TR.npy" "4, 3, 2" 24) && ok "sample: default --every 100 gives steps 0 100 200 250" \
+       || bad "sample: TR.npy: $why"; }
+
+# determinism: same seed gives the same bytes for 1 and 2 threads; another seed differs
+mkdir "$T/det"
+for th in 1 2; do
+  (cd "$T/det" && OMP_NUM_THREADS=$th "$RD" sample --exact "$TWO" --n 150 --steps 100 --seed 11 \
+     --out "S$th.npy" --traj "TR$th.npy" --every 25) || bad "sample with OMP_NUM_THREADS=$th failed"
+  (cd "$T/det" && OMP_NUM_THREADS=$th "$RD" sample --exact "$TWO" --n 150 --steps 100 --seed 11 --ode \
+     --out "O$th.npy") || bad "sample --ode with OMP_NUM_THREADS=$th failed"
+done
+cmp -s "$T/det/S1.npy" "$T/det/S2.npy" && ok "sample: identical samples for 1 and 2 threads" \
+  || bad "sample: samples differ between 1 and 2 threads"
+cmp -s "$T/det/TR1.npy" "$T/det/TR2.npy" && ok "sample: identical trajectories for 1 and 2 threads" \
+  || bad "sample: trajectories differ between 1 and 2 threads"
+cmp -s "$T/det/O1.npy" "$T/det/O2.npy" && ok "sample --ode: identical samples for 1 and 2 threads" \
+  || bad "sample --ode: samples differ between 1 and 2 threads"
+(cd "$T/det" && "$RD" sample --exact "$TWO" --n 150 --steps 100 --seed 12 --out S3.npy) || bad "sample --seed 12 failed"
+cmp -s "$T/det/S1.npy" "$T/det/S3.npy" && bad "sample: --seed 12 gives the same samples as --seed 11" \
+  || ok "sample: another seed gives other samples"
+
+# train: both kinds write a model file that sample can use
+if expect_ok "train: mlp, small" train --data "$TWO" --model mlp --hidden 16,16 --steps 200 --seed 1 --out M.rdg; then
+  [ "$(head -c 8 "$T/ok/M.rdg")" = "RDGMODEL" ] && ok "train: mlp model file starts with RDGMODEL" \
+    || bad "train: mlp model file has no RDGMODEL magic"
+  [ "$(ls -A "$T/ok")" = "M.rdg" ] && ok "train: only the model file is written" || bad "train: wrote $(ls -A "$T/ok" | tr '\n' ' ')"
+  cp "$T/ok/M.rdg" "$IN/mlp.rdg"
+fi
+if expect_ok "train: rfnn, small, weight snr" train --data "$TWO" --model rfnn --width 64 --steps 1000 --weight snr --out R.rdg; then
+  [ "$(head -c 8 "$T/ok/R.rdg")" = "RDGMODEL" ] && ok "train: rfnn model file starts with RDGMODEL" \
+    || bad "train: rfnn model file has no RDGMODEL magic"
+  cp "$T/ok/R.rdg" "$IN/rfnn.rdg"
+fi
+for kind in mlp rfnn; do
+  [ -f "$IN/$kind.rdg" ] || continue
+  expect_ok "sample: from the $kind model" sample --model "$IN/$kind.rdg" --n 5 --steps 50 --out S.npy \
+    && { why=$(npy_check "$T/ok/S.npy" "5, 2" 10) && ok "sample: $kind samples have shape (5, 2)" || bad "sample: $kind: $why"; }
+done
+# training is deterministic too
+for kind in mlp rfnn; do
+  [ -f "$IN/$kind.rdg" ] || continue
+  if [ $kind = mlp ]; then targs="--model mlp --hidden 16,16 --steps 200 --seed 1"
+  else targs="--model rfnn --width 64 --steps 1000 --weight snr"; fi
+  for th in 1 2; do
+    (cd "$T/det" && OMP_NUM_THREADS=$th "$RD" train --data "$TWO" $targs --out "$kind$th.rdg") || bad "train $kind with OMP_NUM_THREADS=$th failed"
+  done
+  cmp -s "$T/det/${kind}1.rdg" "$T/det/${kind}2.rdg" && cmp -s "$IN/$kind.rdg" "$T/det/${kind}1.rdg" \
+    && ok "train: $kind model identical for 1 and 2 threads" || bad "train: $kind model differs between runs / thread counts"
+done
+
+# corrupt and wrong model files
+printf 'not a model\n' > "$IN/text.rdg"
+printf 'RDGMODEL' > "$IN/magic_only.rdg"
+if [ -f "$IN/mlp.rdg" ]; then head -c 100 "$IN/mlp.rdg" > "$IN/cut.rdg"; else printf 'RDGMODEL\001' > "$IN/cut.rdg"; fi
+expect_error "sample: text file as model" 1 "text.rdg" sample --model "$IN/text.rdg" --n 5 --out S.npy
+expect_error "sample: model file with only the magic" 1 "magic_only.rdg" sample --model "$IN/magic_only.rdg" --n 5 --out S.npy
+expect_error "sample: truncated model file" 1 "cut.rdg" sample --model "$IN/cut.rdg" --n 5 --out S.npy
+expect_error "sample: .npy as model" 1 "x2.npy" sample --model "$X" --n 5 --out S.npy
+expect_error "sample: nonexistent model" 1 "$NOFILE" sample --model "$NOFILE" --n 5 --out S.npy
+
+# usage errors
+SE="sample --exact $TWO --out S.npy"
+expect_error "sample: --n 0" 2 "--n" $SE --n 0
+expect_error "sample: --n -3" 2 "--n" $SE --n -3
+expect_error "sample: --n missing" 2 "--n" $SE
+expect_error "sample: --every 0" 2 "--every" $SE --n 5 --traj TR.npy --every 0
+expect_error "sample: --every without --traj" 2 "--traj" $SE --n 5 --every 10
+expect_error "sample: --times without --traj" 2 "--traj" $SE --n 5 --times TI.npy
+expect_error "sample: --steps 0" 2 "--steps" $SE --n 5 --steps 0
+expect_error "sample: --steps 2.5" 2 "--steps" $SE --n 5 --steps 2.5
+expect_error "sample: --t0 0" 2 "--t0" $SE --n 5 --t0 0
+expect_error "sample: --t0 >= --T" 2 "--t0" $SE --n 5 --T 1 --t0 2
+expect_error "sample: --T nan" 2 "--T" $SE --n 5 --T nan
+expect_error "sample: --seed -1" 2 "--seed" $SE --n 5 --seed -1
+expect_error "sample: --ode with a value" 2 "--ode" $SE --n 5 --ode=1
+expect_error "sample: --ode followed by a stray word" 2 "yes" $SE --n 5 --ode yes
+expect_error "sample: no model" 2 "--model" sample --n 5 --out S.npy
+expect_error "sample: --model and --exact" 2 "both" $SE --n 5 --model "$IN/text.rdg"
+expect_error "sample: --out and --traj the same" 2 "same" $SE --n 5 --traj S.npy
+expect_error "sample: missing --out" 2 "--out" sample --exact "$TWO" --n 5
+expect_error "sample: NaN in exact data" 1 "NaN" sample --exact "$XNAN" --n 5 --out S.npy
+expect_error "sample: 1-D exact data" 1 "(4,)" sample --exact "$X1" --n 5 --out S.npy
+expect_error "sample: unwritable --traj removes --out" 1 "nodir" $SE --n 5 --traj nodir/TR.npy
+expect_error "sample: unwritable --times removes the others" 1 "nodir" $SE --n 5 --traj TR.npy --times nodir/TI.npy
+expect_error "train: missing --model" 2 "--model" train --data "$TWO" --out M.rdg
+expect_error "train: --model foo" 2 "foo" train --data "$TWO" --model foo --out M.rdg
+expect_error "train: missing --out" 2 "--out" train --data "$TWO" --model mlp
+expect_error "train: --width with mlp" 2 "--width" train --data "$TWO" --model mlp --width 10 --out M.rdg
+expect_error "train: --hidden with rfnn" 2 "--hidden" train --data "$TWO" --model rfnn --hidden 8 --out M.rdg
+expect_error "train: --hidden 0" 2 "--hidden" train --data "$TWO" --model mlp --hidden 0 --out M.rdg
+expect_error "train: --hidden 8,,8" 2 "--hidden" train --data "$TWO" --model mlp --hidden 8,,8 --out M.rdg
+expect_error "train: --hidden 8,x" 2 "--hidden" train --data "$TWO" --model mlp --hidden 8,x --out M.rdg
+expect_error "train: --hidden with 9 layers" 2 "--hidden" train --data "$TWO" --model mlp --hidden 1,1,1,1,1,1,1,1,1 --out M.rdg
+expect_error "train: --width 0" 2 "--width" train --data "$TWO" --model rfnn --width 0 --out M.rdg
+expect_error "train: --lr 0" 2 "--lr" train --data "$TWO" --model mlp --lr 0 --out M.rdg
+expect_error "train: --steps -1" 2 "--steps" train --data "$TWO" --model mlp --steps -1 --out M.rdg
+expect_error "train: --weight foo" 2 "foo" train --data "$TWO" --model mlp --weight foo --out M.rdg
+expect_error "train: NaN in data" 1 "NaN" train --data "$XNAN" --model mlp --steps 10 --out M.rdg
+expect_error "train: nonexistent data" 1 "$NOFILE" train --data "$NOFILE" --model mlp --out M.rdg
+expect_error "train: unwritable --out" 1 "nodir" train --data "$TWO" --model mlp --hidden 4 --steps 10 --out nodir/M.rdg
+expect_error "train: rfnn --lr too large diverges" 1 "--lr" train --data "$TWO" --model rfnn --width 32 --lr 1000 --out R.rdg
+
 # ---- numpy cross-checks (only when numpy is available) -----------------------------------
 
 PY=""

@@ -14,6 +14,11 @@
      - outputs are written only after everything is computed, each through a temporary file
        renamed into place; if one of several outputs cannot be written, those already written
        by this invocation are removed. No partial output file is ever left behind. */
+/* POSIX, for isatty and clock_gettime (training progress on a terminal); must precede every
+   #include. Elsewhere the program builds without them (no progress, clock() timing). */
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200112L
+#endif
 #define RIDGEDIFF_IMPLEMENTATION
 #include "ridgediff.h"
 
@@ -24,6 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#define HAVE_POSIX 1
+#else
+#define HAVE_POSIX 0
+#endif
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -76,8 +88,12 @@ typedef enum opt_kind {
     OPT_OUT,      /* path of an output file (no two outputs may name the same path)         */
     OPT_REAL,     /* finite real number                                                     */
     OPT_INT,      /* integer                                                                */
-    OPT_CHOICE    /* one word out of `choices` ("lm|scms")                                  */
+    OPT_CHOICE,   /* one word out of `choices` ("lm|scms")                                  */
+    OPT_LIST,     /* comma-separated integers >= 1, at most MAX_LIST of them ("256,256")      */
+    OPT_FLAG      /* no value: present or absent (ival 1 or 0)                              */
 } opt_kind;
+
+#define MAX_LIST 8
 
 typedef enum opt_bound { NO_BOUND = 0, ABOVE, AT_LEAST } opt_bound;
 
@@ -160,12 +176,43 @@ static int in_choices(const char *word, const char *choices)
     return 0;
 }
 
+/* Parses "a,b,c" (integers >= 1, at most MAX_LIST) into out; returns the count, or 0 when the
+   text is not such a list. */
+static size_t parse_list(const char *s, size_t *out)
+{
+    size_t n = 0;
+    for (;;) {
+        char *end;
+        unsigned long v;
+        if (!isdigit((unsigned char)*s) || n == MAX_LIST) return 0;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno == ERANGE || v == 0 || v > 1000000) return 0;
+        out[n++] = (size_t)v;
+        if (!*end) return n;
+        if (*end != ',') return 0;
+        s = end + 1;
+    }
+}
+
 /* Converts and checks one value; 0 on success, EXIT_USAGE after printing the error. */
 static int set_value(const verb *v, const opt_spec *o, const char *text, opt_val *out)
 {
     int bad;
     out->str = text;
     switch (o->kind) {
+    case OPT_FLAG:
+        out->ival = 1;
+        return 0;
+    case OPT_LIST: {
+        size_t tmp[MAX_LIST];
+        if (!parse_list(text, tmp)) {
+            errmsg(v->name, "option --%s needs 1 to %d comma-separated integers from 1 to 1000000, got '%s'",
+                   o->name, MAX_LIST, text);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
     case OPT_IN: case OPT_OUT:
         if (!*text) { errmsg(v->name, "option --%s needs a file name, got an empty string", o->name); return EXIT_USAGE; }
         return 0;
@@ -232,6 +279,11 @@ static int parse_options(const verb *v, int argc, char **argv, opt_val *val)
             return EXIT_USAGE;
         }
         if (val[k].set) { errmsg(v->name, "option --%s given more than once", o->name); return EXIT_USAGE; }
+        if (o->kind == OPT_FLAG) {
+            if (eq) { errmsg(v->name, "option --%s takes no value, got '%s'", o->name, eq + 1); return EXIT_USAGE; }
+            val[k].set = 1; val[k].ival = 1; val[k].str = "";
+            continue;
+        }
         if (eq) text = eq + 1;
         else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) text = argv[++i];
         else { errmsg(v->name, "option --%s needs a value (%s)", o->name, o->meta); return EXIT_USAGE; }
@@ -264,7 +316,7 @@ static void print_verb_help(const verb *v, FILE *f)
     for (k = 0; k < v->nopts; k++) {
         const opt_spec *o = &v->opts[k];
         char left[64];
-        snprintf(left, sizeof left, "--%s %s", o->name, o->meta);
+        snprintf(left, sizeof left, *o->meta ? "--%s %s" : "--%s", o->name, o->meta);
         fprintf(f, "  %-20s %s%s", left, o->help, o->required ? " (required)" : "");
         if (o->dflt) fprintf(f, " (default %s)", o->dflt);
         fprintf(f, "\n");
@@ -557,6 +609,322 @@ done:
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Progress on a terminal                                                                    */
+
+/* 1 when stderr is a terminal (progress lines are shown only then; scripts see quiet runs) */
+static int stderr_is_tty(void)
+{
+#if HAVE_POSIX
+    return isatty(STDERR_FILENO);
+#else
+    return 0;
+#endif
+}
+
+/* seconds on a monotonic clock (CPU time where POSIX is absent) */
+static double now_seconds(void)
+{
+#if HAVE_POSIX
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0) return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+    return (double)clock() / CLOCKS_PER_SEC;
+}
+
+typedef struct progress_state {
+    const char *verb;
+    size_t total;
+    double start;
+    int shown;
+} progress_state;
+
+static void train_progress(size_t step, rdg_real loss, void *user)
+{
+    progress_state *p = (progress_state *)user;
+    double el = now_seconds() - p->start;
+    fprintf(stderr, "\rridgediff %s: step %lu/%lu  loss %.6g  %.0f steps/s   ", p->verb, (unsigned long)step,
+            (unsigned long)p->total, (double)loss, el > 0 ? (double)step / el : 0.0);
+    fflush(stderr);
+    p->shown = 1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* train                                                                                     */
+
+enum { TR_DATA, TR_MODEL, TR_WIDTH, TR_HIDDEN, TR_WEIGHT, TR_STEPS, TR_LR, TR_SEED, TR_OUT, TR_NOPTS };
+
+static const opt_spec train_opts[TR_NOPTS] = {
+    [TR_DATA]   = { "data", OPT_IN, 1, "X.npy", "training data, shape (N, d)", NO_BOUND, 0, NULL, NULL },
+    [TR_MODEL]  = { "model", OPT_CHOICE, 1, "rfnn|mlp", "random feature network or small MLP", NO_BOUND, 0, "rfnn|mlp", NULL },
+    [TR_WIDTH]  = { "width", OPT_INT, 0, "M", "rfnn: number of random features (default 2000)", ABOVE, 0, NULL, NULL },
+    [TR_HIDDEN] = { "hidden", OPT_LIST, 0, "H1,H2,..", "mlp: hidden layer widths (default 256,256)", NO_BOUND, 0, NULL, NULL },
+    [TR_WEIGHT] = { "weight", OPT_CHOICE, 0, "one|sigma2|snr", "loss weight w(t): 1, s_t^2 or a_t^2/s_t^2", NO_BOUND, 0, "one|sigma2|snr", "one" },
+    [TR_STEPS]  = { "steps", OPT_INT, 0, "S", "GD steps (rfnn, default 100000) or Adam steps (mlp, default 20000)", AT_LEAST, 0, NULL, NULL },
+    [TR_LR]     = { "lr", OPT_REAL, 0, "LR", "learning rate (default 0.004 rfnn, 0.001 mlp)", ABOVE, 0, NULL, NULL },
+    [TR_SEED]   = { "seed", OPT_INT, 0, "S", "random seed (network, noise draws)", AT_LEAST, 0, NULL, "0" },
+    [TR_OUT]    = { "out", OPT_OUT, 1, "MODEL.rdg", "write the trained model", NO_BOUND, 0, NULL, NULL },
+};
+
+/* Trains an RFNN: builds the quadratic form of the DMM loss, then takes the GD iterate after
+   `steps` steps in closed form (the same iterate as rdg_rf_gd, in one eigen-basis product). */
+static int train_rfnn(const verb *v, const opt_val *val, const rdg_gmm *g, rdg_model_file *f, int tty)
+{
+    rdg_dmm_opts dopt;
+    rdg_rf_quad q;
+    rdg_status st;
+    rdg_real *Ak = NULL, eta, loss0 = 0, loss = 0;
+    size_t M = val[TR_WIDTH].set ? (size_t)val[TR_WIDTH].ival : 2000;
+    size_t steps = val[TR_STEPS].set ? (size_t)val[TR_STEPS].ival : 100000, i, dm;
+    unsigned long long seed = (unsigned long long)val[TR_SEED].ival;
+    double t_start = now_seconds();
+    int rc = EXIT_RUNTIME;
+
+    eta = (rdg_real)(val[TR_LR].set ? val[TR_LR].real : 0.004);
+    memset(&q, 0, sizeof q);
+    memset(&dopt, 0, sizeof dopt);
+    dopt.weight = !strcmp(val[TR_WEIGHT].str, "sigma2") ? RDG_WEIGHT_SIGMA2
+                : !strcmp(val[TR_WEIGHT].str, "snr") ? RDG_WEIGHT_SNR : RDG_WEIGHT_ONE;
+    /* the noise draws use a seed of their own, so they never repeat the network's streams */
+    dopt.seed = seed + 0x9E3779B97F4A7C15ULL;
+    st = rdg_rfnn_init(&f->rf, g->d, M, 0, 0, seed);
+    if (st != RDG_OK) {
+        errmsg(v->name, "cannot build an RFNN of width %lu in d = %lu: %s", (unsigned long)M,
+               (unsigned long)g->d, rdg_status_str(st));
+        return EXIT_RUNTIME;
+    }
+    f->kind = RDG_MODEL_RFNN;
+    if (tty) fprintf(stderr, "ridgediff %s: rfnn M = %lu: building the quadratic form of the loss ...\n",
+                     v->name, (unsigned long)M);
+    st = rdg_rf_quad_build(&f->rf, g, &dopt, &q);
+    if (st != RDG_OK) {
+        errmsg(v->name, "cannot build the quadratic form of the loss (M = %lu): %s", (unsigned long)M,
+               rdg_status_str(st));
+        return EXIT_RUNTIME;
+    }
+    if (q.kval && (double)eta * (double)q.kval[0] > 1.0) {
+        errmsg(v->name, "--lr %g makes gradient descent diverge on this data: it needs lr < 1/k_max = %.6g",
+               (double)eta, 1.0 / (double)q.kval[0]);
+        goto done;
+    }
+    dm = g->d * M;
+    if (!(Ak = (rdg_real *)alloc_array(g->d, M, 1, sizeof(rdg_real)))) {
+        errmsg(v->name, "out of memory for the RFNN weights (d = %lu, M = %lu)", (unsigned long)g->d, (unsigned long)M);
+        goto done;
+    }
+    if (tty) rdg_rf_quad_loss(&q, f->rf.A, &loss0);
+    st = rdg_rf_closed_form(&q, f->rf.A, eta, steps, Ak);
+    if (st != RDG_OK) {
+        errmsg(v->name, "gradient descent (closed form, %lu steps) failed: %s", (unsigned long)steps, rdg_status_str(st));
+        goto done;
+    }
+    for (i = 0; i < dm; i++)
+        if (!isfinite(Ak[i])) {
+            errmsg(v->name, "gradient descent diverged (--lr %g, %lu steps)", (double)eta, (unsigned long)steps);
+            goto done;
+        }
+    memcpy(f->rf.A, Ak, dm * sizeof(rdg_real));
+    if (tty) {
+        rdg_rf_quad_loss(&q, f->rf.A, &loss);
+        fprintf(stderr, "ridgediff %s: loss %.6g -> %.6g after %lu GD steps (lr %g; best possible %.6g), %.1f s\n",
+                v->name, (double)loss0, (double)loss, (unsigned long)steps, (double)eta, (double)q.cstar,
+                now_seconds() - t_start);
+    }
+    rc = 0;
+done:
+    free(Ak);
+    rdg_rf_quad_free(&q);
+    return rc;
+}
+
+static int train_mlp(const verb *v, const opt_val *val, const rdg_gmm *g, rdg_model_file *f, int tty)
+{
+    rdg_train_opts to;
+    rdg_status st;
+    rdg_real loss = 0;
+    progress_state ps;
+    size_t hidden[MAX_LIST] = { 256, 256 }, nh = 2;
+    double el;
+
+    if (val[TR_HIDDEN].set) nh = parse_list(val[TR_HIDDEN].str, hidden);
+    if (nh > RDG_MLP_MAX_LAYERS) {
+        errmsg(v->name, "option --hidden: at most %d layers", RDG_MLP_MAX_LAYERS);
+        return EXIT_USAGE;
+    }
+    st = rdg_mlp_init(&f->mlp, g->d, nh, hidden, 0, (unsigned long long)val[TR_SEED].ival);
+    if (st != RDG_OK) {
+        errmsg(v->name, "cannot build an MLP with hidden layers %s in d = %lu: %s",
+               val[TR_HIDDEN].set ? val[TR_HIDDEN].str : "256,256", (unsigned long)g->d, rdg_status_str(st));
+        return EXIT_RUNTIME;
+    }
+    f->kind = RDG_MODEL_MLP;
+    memset(&to, 0, sizeof to);
+    to.steps = val[TR_STEPS].set ? (size_t)val[TR_STEPS].ival : 20000;
+    to.lr = (rdg_real)(val[TR_LR].set ? val[TR_LR].real : 1e-3);
+    to.weight = !strcmp(val[TR_WEIGHT].str, "sigma2") ? RDG_WEIGHT_SIGMA2
+              : !strcmp(val[TR_WEIGHT].str, "snr") ? RDG_WEIGHT_SNR : RDG_WEIGHT_ONE;
+    to.seed = (unsigned long long)val[TR_SEED].ival + 0x9E3779B97F4A7C15ULL;
+    ps.verb = v->name; ps.total = to.steps; ps.start = now_seconds(); ps.shown = 0;
+    if (tty) { to.progress = train_progress; to.progress_user = &ps; }
+    if (to.steps == 0) return 0;
+    st = rdg_mlp_train(&f->mlp, g, &to, &loss);
+    if (ps.shown) fprintf(stderr, "\n");
+    if (st != RDG_OK) {
+        errmsg(v->name, "training failed: %s", st == RDG_ERR_NONFINITE
+               ? "the loss became NaN or Inf (try a smaller --lr)" : rdg_status_str(st));
+        return EXIT_RUNTIME;
+    }
+    if (!isfinite(loss)) {
+        errmsg(v->name, "training diverged: the loss is %g (try a smaller --lr)", (double)loss);
+        return EXIT_RUNTIME;
+    }
+    if (tty) {
+        el = now_seconds() - ps.start;
+        fprintf(stderr, "ridgediff %s: %lu steps, final loss %.6g, %.1f s (%.0f steps/s)\n", v->name,
+                (unsigned long)to.steps, (double)loss, el, el > 0 ? (double)to.steps / el : 0.0);
+    }
+    return 0;
+}
+
+static int run_train(const verb *v, const opt_val *val)
+{
+    rdg_array X;
+    rdg_gmm g;
+    rdg_model_file f;
+    rdg_status st;
+    int rfnn = !strcmp(val[TR_MODEL].str, "rfnn"), rc, tty = stderr_is_tty();
+
+    if (rfnn && val[TR_HIDDEN].set) { errmsg(v->name, "option --hidden applies to --model mlp only"); return EXIT_USAGE; }
+    if (!rfnn && val[TR_WIDTH].set) { errmsg(v->name, "option --width applies to --model rfnn only"); return EXIT_USAGE; }
+    if (load_matrix(v->name, "data", val[TR_DATA].str, &X)) return EXIT_RUNTIME;
+    st = rdg_gmm_init(&g, X.data, X.shape[0], X.shape[1]);
+    if (st != RDG_OK) {
+        if (st == RDG_ERR_NONFINITE) errmsg(v->name, "data '%s' contains NaN or Inf", val[TR_DATA].str);
+        else errmsg(v->name, "data '%s' cannot be used: %s", val[TR_DATA].str, rdg_status_str(st));
+        rdg_array_free(&X);
+        return EXIT_RUNTIME;
+    }
+    memset(&f, 0, sizeof f);
+    rc = rfnn ? train_rfnn(v, val, &g, &f, tty) : train_mlp(v, val, &g, &f, tty);
+    if (rc == 0) {
+        st = rdg_model_file_save(val[TR_OUT].str, &f);
+        if (st != RDG_OK) {
+            errmsg(v->name, "cannot write '%s': %s", val[TR_OUT].str, rdg_status_str(st));
+            rc = EXIT_RUNTIME;
+        }
+    }
+    rdg_model_file_free(&f);
+    rdg_array_free(&X);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* sample                                                                                    */
+
+enum { SA_MODEL, SA_EXACT, SA_N, SA_STEPS, SA_T, SA_T0, SA_ODE, SA_SEED, SA_OUT, SA_TRAJ, SA_TIMES,
+       SA_EVERY, SA_NOPTS };
+
+static const opt_spec sample_opts[SA_NOPTS] = {
+    [SA_MODEL] = { "model", OPT_IN, 0, "MODEL.rdg", "a model written by 'ridgediff train'", NO_BOUND, 0, NULL, NULL },
+    [SA_EXACT] = { "exact", OPT_IN, 0, "X.npy", "use the exact posterior mean of this data (N, d) instead", NO_BOUND, 0, NULL, NULL },
+    [SA_N]     = { "n", OPT_INT, 1, "N", "number of samples (trajectories)", ABOVE, 0, NULL, NULL },
+    [SA_STEPS] = { "steps", OPT_INT, 0, "K", "time steps from T to t0", ABOVE, 0, NULL, "1000" },
+    [SA_T]     = { "T", OPT_REAL, 0, "T", "start time (prior N(0, I))", ABOVE, 0, NULL, "10" },
+    [SA_T0]    = { "t0", OPT_REAL, 0, "T0", "early-stopping time, 0 < T0 < T", ABOVE, 0, NULL, "0.005" },
+    [SA_ODE]   = { "ode", OPT_FLAG, 0, "", "probability-flow ODE (Heun) instead of the reverse SDE", NO_BOUND, 0, NULL, NULL },
+    [SA_SEED]  = { "seed", OPT_INT, 0, "S", "random seed", AT_LEAST, 0, NULL, "0" },
+    [SA_OUT]   = { "out", OPT_OUT, 1, "SAMPLES.npy", "write the samples at t0, shape (N, d)", NO_BOUND, 0, NULL, NULL },
+    [SA_TRAJ]  = { "traj", OPT_OUT, 0, "TRAJ.npy", "write the states at steps 0, E, 2E, ..., K: (C, N, d)", NO_BOUND, 0, NULL, NULL },
+    [SA_TIMES] = { "times", OPT_OUT, 0, "TIMES.npy", "with --traj: write the times of those steps, (C,)", NO_BOUND, 0, NULL, NULL },
+    [SA_EVERY] = { "every", OPT_INT, 0, "E", "with --traj: checkpoint spacing in steps", ABOVE, 0, NULL, "100" },
+};
+
+static int run_sample(const verb *v, const opt_val *val)
+{
+    rdg_array X;
+    rdg_gmm g;
+    rdg_model_file f;
+    rdg_model m;
+    rdg_sample_opts o;
+    rdg_status st;
+    rdg_real *out = NULL, *traj = NULL, *times = NULL;
+    written_set w;
+    size_t n, d, C, shape[3];
+    int rc = EXIT_RUNTIME, want_traj = val[SA_TRAJ].set;
+    FILE *fp;
+
+    if (val[SA_MODEL].set == val[SA_EXACT].set) {
+        errmsg(v->name, val[SA_MODEL].set ? "give --model or --exact, not both"
+                                          : "missing the model: give --model MODEL.rdg or --exact X.npy");
+        return EXIT_USAGE;
+    }
+    if (!(val[SA_T].real > val[SA_T0].real)) {
+        errmsg(v->name, "option --t0 must be < --T, got --t0 %s and --T %s", val[SA_T0].str, val[SA_T].str);
+        return EXIT_USAGE;
+    }
+    if (!want_traj && (val[SA_TIMES].set || val[SA_EVERY].set)) {
+        errmsg(v->name, "option --%s needs --traj", val[SA_TIMES].set ? "times" : "every");
+        return EXIT_USAGE;
+    }
+    memset(&X, 0, sizeof X);
+    memset(&f, 0, sizeof f);
+    w.n = 0;
+    if (val[SA_EXACT].set) {
+        if (load_matrix(v->name, "data", val[SA_EXACT].str, &X)) return EXIT_RUNTIME;
+        st = rdg_gmm_init(&g, X.data, X.shape[0], X.shape[1]);
+        if (st == RDG_ERR_NONFINITE) { errmsg(v->name, "data '%s' contains NaN or Inf", val[SA_EXACT].str); goto done; }
+        if (st != RDG_OK) { errmsg(v->name, "data '%s' cannot be used: %s", val[SA_EXACT].str, rdg_status_str(st)); goto done; }
+        st = rdg_model_exact(&m, &g);
+    } else {
+        if (!(fp = fopen(val[SA_MODEL].str, "rb"))) {
+            errmsg(v->name, "cannot open model file '%s': %s", val[SA_MODEL].str, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        fclose(fp);
+        st = rdg_model_file_load(val[SA_MODEL].str, &f);
+        if (st != RDG_OK) {
+            errmsg(v->name, "cannot read model file '%s': %s", val[SA_MODEL].str, rdg_status_str(st));
+            goto done;
+        }
+        st = rdg_model_file_model(&f, &m);
+    }
+    if (st != RDG_OK) { errmsg(v->name, "cannot use the model: %s", rdg_status_str(st)); goto done; }
+    n = (size_t)val[SA_N].ival;
+    d = m.d;
+    memset(&o, 0, sizeof o);
+    o.T = (rdg_real)val[SA_T].real;
+    o.t0 = (rdg_real)val[SA_T0].real;
+    o.K = (size_t)val[SA_STEPS].ival;
+    o.ode = val[SA_ODE].set;
+    o.seed = (unsigned long long)val[SA_SEED].ival;
+    o.every = want_traj ? (size_t)val[SA_EVERY].ival : 0;
+    C = rdg_sample_ncheck(o.K, o.every);
+    if (!(out = (rdg_real *)alloc_array(n, d, 1, sizeof(rdg_real))) ||
+        (want_traj && (C == 0 || !(traj = (rdg_real *)alloc_array(C, n, d, sizeof(rdg_real))))) ||
+        (val[SA_TIMES].set && !(times = (rdg_real *)alloc_array(C, 1, 1, sizeof(rdg_real))))) {
+        errmsg(v->name, "out of memory for %lu samples in %lu dimensions%s", (unsigned long)n, (unsigned long)d,
+               want_traj ? " with their trajectories" : "");
+        goto done;
+    }
+    st = rdg_sample(&m, n, &o, out, traj, times);
+    if (st != RDG_OK) {
+        errmsg(v->name, "sampling failed: %s", st == RDG_ERR_NONFINITE
+               ? "a trajectory reached NaN or Inf (the model returns non-finite values)" : rdg_status_str(st));
+        goto done;
+    }
+    shape[0] = n; shape[1] = d;
+    if (write_npy(v->name, &w, val[SA_OUT].str, out, 2, shape)) goto done;
+    shape[0] = C; shape[1] = n; shape[2] = d;
+    if (traj && write_npy(v->name, &w, val[SA_TRAJ].str, traj, 3, shape)) goto done;
+    if (times && write_npy(v->name, &w, val[SA_TIMES].str, times, 1, shape)) goto done;
+    rc = 0;
+done:
+    free(out); free(traj); free(times);
+    rdg_model_file_free(&f);
+    rdg_array_free(&X);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* The verbs                                                                                 */
 
 static const verb verbs[] = {
@@ -577,6 +945,27 @@ static const verb verbs[] = {
       "order, with the header distance,resid0,resid,iters,converged,curv_ok,gap (points that\n"
       "do not converge are reported there, not treated as errors).",
       project_opts, PR_NOPTS, run_project },
+    { "train", "train a posterior-mean model (RFNN or MLP) on the denoising loss",
+      "ridgediff train --data X.npy --model rfnn|mlp [--width M] [--hidden H1,H2,..]\n"
+      "                         [--weight one|sigma2|snr] [--steps S] [--lr LR] [--seed S] --out MODEL.rdg",
+      "Trains a model m(x, t) of the posterior mean E[X_0 | X_t = x] on the data X (N, d) with\n"
+      "the denoising mean-matching loss int_{0.005}^{10} w(t) E |m(a_t x0 + s_t xi, t) - x0|^2 dt.\n"
+      "rfnn: m = A relu(W x + U e(t) + b) / sqrt(M) with only A trained; the loss is quadratic\n"
+      "in A, so S steps of full-batch gradient descent from A ~ N(0, 1) are computed in closed\n"
+      "form. mlp: ReLU layers on [x, sinusoidal embedding of t], Adam on minibatches of 256.\n"
+      "Progress is shown on stderr when it is a terminal; otherwise success is quiet.",
+      train_opts, TR_NOPTS, run_train },
+    { "sample", "generate samples by the reverse SDE or the probability-flow ODE",
+      "ridgediff sample (--model MODEL.rdg | --exact X.npy) --n N [--steps K] [--T T]\n"
+      "                         [--t0 T0] [--ode] [--seed S] --out SAMPLES.npy\n"
+      "                         [--traj TRAJ.npy [--times TIMES.npy] [--every E]]",
+      "Runs N trajectories from N(0, I) at time T down to t0 on the geometric grid\n"
+      "t_k = T (t0/T)^(k/K): Euler-Maruyama for the reverse SDE (default) or Heun for the\n"
+      "probability-flow ODE (--ode), with the score (a_t m(y, t) - y) / s_t^2 of the model.\n"
+      "The samples are the states at t0 (no final denoising step). Trajectory i uses random\n"
+      "stream (S, i) only: the output is the same for any number of threads. --traj writes\n"
+      "the states at steps 0, E, 2E, ..., K (C of them), --times their times t.",
+      sample_opts, SA_NOPTS, run_sample },
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
