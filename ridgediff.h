@@ -428,12 +428,16 @@ typedef struct rdg_mlp {
     size_t hidden[RDG_MLP_MAX_LAYERS];
     size_t nparams;
     rdg_real *params;          /* nparams                                      */
-    rdg_real *grads;           /* nparams, accumulated by rdg_mlp_backward     */
+    rdg_real *grads;           /* nparams, accumulated by rdg_mlp_loss_grad    */
     rdg_real *adam_m, *adam_v; /* nparams each                                 */
     long adam_t;
 } rdg_mlp;
 
-/* temb 0 means 32. Weights ~ N(0, 2/fan_in) (He), biases 0, from seed. */
+/* temb 0 means 32 (temb must be even). Weights ~ N(0, 2/fan_in) (He), biases 0, from seed.
+   params, grads, adam_m, adam_v are one allocation (release with rdg_mlp_free; safe on a
+   zeroed struct). Returns RDG_ERR_INVALID (NULL net or hidden, a zero size, odd temb),
+   RDG_ERR_OVERFLOW (d or temb over 4096, nhidden over RDG_MLP_MAX_LAYERS, nparams over
+   RDG_MAX_ELEMENTS), RDG_ERR_NOMEM. */
 RDGDEF rdg_status rdg_mlp_init(rdg_mlp *net, size_t d, size_t nhidden, const size_t *hidden,
                                size_t temb, unsigned long long seed);
 RDGDEF void rdg_mlp_free(rdg_mlp *net);
@@ -442,17 +446,28 @@ RDGDEF rdg_status rdg_mlp_model(const rdg_mlp *net, rdg_model *m);
 RDGDEF void rdg_mlp_zero_grad(rdg_mlp *net);
 /* Loss sum_b wt_b |m(x_b, t_b) - target_b|^2 for a minibatch with per-sample times and
    weights (wt may be NULL: all 1), and, when grads != NULL in net, its gradient ACCUMULATED
-   into net->grads (call rdg_mlp_zero_grad first). */
+   into net->grads (call rdg_mlp_zero_grad first). loss may be NULL. Returns RDG_ERR_INVALID
+   (bad net, NULL arrays, B == 0, t <= 0, wt < 0), RDG_ERR_NONFINITE (NaN/Inf in x, t, target,
+   wt or the parameters), RDG_ERR_OVERFLOW, RDG_ERR_NOMEM. Bit-identical for any number of
+   threads. */
 RDGDEF rdg_status rdg_mlp_loss_grad(rdg_mlp *net, const rdg_real *x, const rdg_real *t,
                                     const rdg_real *target, const rdg_real *wt, size_t B,
                                     rdg_real *loss);
-/* One Adam step (beta1 0.9, beta2 0.999, eps 1e-8) with learning rate lr on net->grads. */
+/* One Adam step (beta1 0.9, beta2 0.999, eps 1e-8) with learning rate lr on net->grads.
+   Returns RDG_ERR_INVALID (lr <= 0 or not finite), RDG_ERR_NONFINITE (NaN/Inf in grads;
+   nothing is changed). */
 RDGDEF rdg_status rdg_mlp_adam(rdg_mlp *net, rdg_real lr);
 
-/* Minibatch training on the DMM loss: each step draws B data points, times t (log-uniform
-   on [t0, T]: the document of the implementation says why) and noise from the stream
-   (seed, step), and takes one Adam step on sum w(t) |m - x0|^2 / B. progress (may be NULL) is
-   called every 100 steps with (step, loss, user). */
+/* Minibatch training on the DMM loss: each step draws B data points (uniformly, with
+   replacement), times t (log-uniform on [t0, T]: the implementation comment says why) and
+   noise from the stream (seed, net->adam_t), and takes one Adam step on
+   sum_b w(t_b) |m - x0_b|^2 / B. Reproducible and thread-count independent; two calls of s
+   steps equal one of 2 s. o may be NULL (all defaults). progress (may be NULL) is called
+   after steps 100, 200, ... of the call with the mean minibatch loss of those 100 steps;
+   *final_loss (may be NULL) is that mean over the last window. Returns RDG_ERR_SHAPE
+   (data->d != net->d), RDG_ERR_INVALID (bad options: lr <= 0, t0 >= T, USER weight without
+   user_fn), RDG_ERR_NONFINITE (a weight or the loss became NaN/Inf; the parameters of the
+   last good step are kept), RDG_ERR_NOMEM. */
 typedef void (*rdg_progress_fn)(size_t step, rdg_real loss, void *user);
 typedef struct rdg_train_opts {
     size_t steps;               /* 20000                   */
@@ -469,7 +484,14 @@ RDGDEF rdg_status rdg_mlp_train(rdg_mlp *net, const rdg_gmm *data, const rdg_tra
 
 /* Model files ("MODEL.rdg"): a small versioned binary format (magic "RDGMODEL", version,
    kind, sizes, then float64 little-endian parameters), validated on load (magic, version,
-   sizes and counts against the file length, finite values). Holds an RFNN or an MLP. */
+   sizes and counts against the file length, finite values). Holds an RFNN or an MLP.
+   Gradients and Adam moments are not stored (a loaded MLP has them zeroed, adam_t 0).
+   save_mem allocates *buf (release with rdg_free). load_mem zeroes *f first, so
+   rdg_model_file_free is always safe; it returns RDG_ERR_FORMAT (magic, version, kind, a zero
+   size, odd temb, count mismatch, trailing bytes), RDG_ERR_TRUNCATED, RDG_ERR_OVERFLOW (a size
+   over its cap: d, temb <= 4096, nhidden <= RDG_MLP_MAX_LAYERS, RFNN M, nfreq <= 2^20,
+   count <= RDG_MAX_ELEMENTS), RDG_ERR_NONFINITE. The file wrappers write path.tmp, then
+   rename. */
 typedef struct rdg_model_file {
     rdg_model_kind kind;        /* RDG_MODEL_RFNN or RDG_MODEL_MLP */
     rdg_rfnn rf;
