@@ -333,6 +333,8 @@ typedef struct rdg_dmm_opts {
     size_t nsub;                /* 0: all data points at every node                */
     unsigned long long seed;    /* 0 is a valid seed                               */
 } rdg_dmm_opts;
+/* Functions taking rdg_dmm_opts accept NULL (all defaults); user_fn must return a finite
+   w >= 0. */
 
 /* The weight w(t) of the options (after defaults). */
 RDGDEF rdg_status rdg_dmm_weight(const rdg_dmm_opts *o, rdg_real t, rdg_real *w);
@@ -362,8 +364,9 @@ typedef enum rdg_rf_init {
     RDG_RF_INIT_GAUSS = 0,      /* A ~ N(0, 1)                                     */
     RDG_RF_INIT_ZERO = 1,
     RDG_RF_INIT_ONES = 2,
-    RDG_RF_INIT_SLOW = 3        /* A_0 along the eigenvector of K with the smallest
-                                   non-zero eigenvalue (set by rdg_rf_init_slow)   */
+    RDG_RF_INIT_SLOW = 3        /* needs q: every row sqrt(M) u^T, u the eigenvector of K
+                                   with the smallest eigenvalue kept by the pseudo-inverse
+                                   (k > M eps k_max), so |A_0|_F^2 = d M as for ONES  */
 } rdg_rf_init;
 
 /* nfreq 0 means 128, T 0 means 10. A is initialised N(0, 1) (seeded); the same seed gives
@@ -404,12 +407,14 @@ RDGDEF rdg_status rdg_rf_closed_form(const rdg_rf_quad *q, const rdg_real *A0, r
 RDGDEF rdg_status rdg_rf_init_A(const rdg_rf_quad *q, rdg_rf_init kind, size_t d, size_t M,
                                 unsigned long long seed, rdg_real *A);
 
-/* Loss split after k GD steps from A0 (MATH.md 6): L(A_k) = c* + arch + opt where
-   arch = L(A_inf) - Lmin_exact (the width floor above the exact posterior mean's loss, given
-   as lpm_min, usually rdg_dmm_loss of the exact model) and opt = L(A_k) - L(A_inf)
-   = sum_j k_j (1 - 2 eta k_j)^(2k) |(A_0 - A_inf) u_j|^2. Row split: rows listed in
-   normal_rows (e.g. {1} for the two-point data, whose ridge is the x axis) count as normal,
-   the others as tangent. */
+/* Loss split after k GD steps from A0 (MATH.md 6): L(A_k) = lpm_min + arch + opt with lpm_min
+   the exact posterior mean's DMM loss on the same samples (rdg_dmm_loss of rdg_model_exact,
+   same options), arch = L(A_inf) - lpm_min = cstar - lpm_min (can be < 0 with few noise draws:
+   the network fits the draws) and opt = L(A_k) - L(A_inf)
+   = sum_j k_j (1 - 2 eta k_j)^(2k) |(A_0 - A_inf) u_j|^2. Rows listed in normal_rows count as
+   normal: opt_* sum the rows' terms; arch_normal = sum over normal rows i of L_i(A_inf) - Lex_i
+   (Lex_i: the exact mean's loss in row i, computed by rdg_rf_quad_build);
+   arch_tangent = arch - arch_normal. */
 typedef struct rdg_rf_errors {
     rdg_real loss, arch, opt;                    /* L(A_k), architecture, optimisation */
     rdg_real arch_normal, arch_tangent, opt_normal, opt_tangent;
