@@ -332,6 +332,10 @@ typedef struct rdg_dmm_opts {
     size_t ndraw;               /* 1 noise draw per data point per node            */
     size_t nsub;                /* 0: all data points at every node                */
     unsigned long long seed;    /* 0 is a valid seed                               */
+    int pm_target;              /* 1: regress on the exact posterior mean m_t(X_t)
+                                   instead of x0 (the same draws): the loss is L_PM,
+                                   minimum 0, and an RFNN's architecture error is >= 0
+                                   (with few draws, the x0 target lets it fit the noise) */
 } rdg_dmm_opts;
 /* Functions taking rdg_dmm_opts accept NULL (all defaults); user_fn must return a finite
    w >= 0. */

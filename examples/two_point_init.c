@@ -87,6 +87,7 @@ int main(int argc, char **argv) {
     if ((st = rdg_model_exact(&mex, &g)) != RDG_OK) return fail("exact model", st);
     memset(&o, 0, sizeof o);
     o.weight = RDG_WEIGHT_ONE; o.nt = 2000; o.ndraw = ndraw; o.seed = 2026;
+    o.pm_target = 1;   /* L_PM: the architecture error is a true floor (>= 0) */
     if ((st = rdg_rfnn_init(&rf, 2, M, 128, 10, 7)) != RDG_OK) return fail("rfnn", st);
     if ((st = rdg_rf_quad_build(&rf, &g, &o, &q)) != RDG_OK) return fail("quadratic form", st);
     t_build = now() - t_all;

@@ -495,6 +495,37 @@ static void test_pm_loss(void) {
 #define RDG_T_TIME(f) f()
 #endif
 
+/* pm_target: the same draws regressed on m_t(x_t). The exact model's loss is then exactly 0,
+   the quadratic form still matches the model's loss, and the RFNN's architecture error is a
+   floor >= 0, purely tangential on the two-point data (MATH.md 6). With the x0 target and few
+   draws the same quantity can be negative: the network fits the draws. */
+static void test_pm_target(void) {
+    rdg_real X[4] = { -3, 0, 3, 0 };
+    rdg_gmm g;
+    rdg_rfnn rf;
+    rdg_dmm_opts o;
+    rdg_rf_quad q;
+    rdg_model mex, mr;
+    rdg_real Lex, Lrf, Lq;
+    rdg_rf_errors e;
+    size_t nr = 1;
+    CHECK(rdg_gmm_init(&g, X, 2, 2) == RDG_OK, "pm_target: data");
+    memset(&o, 0, sizeof o);
+    o.pm_target = 1; o.ndraw = 2; o.nt = 200; o.seed = 9;
+    CHECK(rdg_model_exact(&mex, &g) == RDG_OK, "pm_target: exact model");
+    CHECK(rdg_dmm_loss(&mex, &g, &o, &Lex) == RDG_OK && Lex == 0, "pm_target: exact model's loss is 0 (%g)", (double)Lex);
+    CHECK(rdg_rfnn_init(&rf, 2, 120, 16, 10, 4) == RDG_OK, "pm_target: rfnn");
+    CHECK(rdg_rf_quad_build(&rf, &g, &o, &q) == RDG_OK, "pm_target: quadratic form");
+    CHECK(rdg_rfnn_model(&rf, &mr) == RDG_OK && rdg_dmm_loss(&mr, &g, &o, &Lrf) == RDG_OK, "pm_target: rfnn loss");
+    CHECK(rdg_rf_quad_loss(&q, rf.A, &Lq) == RDG_OK, "pm_target: quad loss");
+    CHECK_CLOSE(Lq, Lrf, 1e-10, "pm_target: quadratic form = model loss");
+    CHECK(rdg_rf_split(&q, rf.A, (rdg_real)0.004, 1000, Lex, &nr, 1, &e) == RDG_OK, "pm_target: split");
+    CHECK(e.arch >= 0 && e.arch == q.cstar, "pm_target: architecture error %g >= 0 and = cstar %g", (double)e.arch, (double)q.cstar);
+    CHECK(fabs((double)e.arch_normal) <= 1e-12 * (1 + fabs((double)e.arch)), "pm_target: architecture error purely tangential (%g)", (double)e.arch_normal);
+    rdg_rf_quad_free(&q);
+    rdg_rfnn_free(&rf);
+}
+
 int main(void) {
     RDG_T_TIME(test_eigensolver);
     RDG_T_TIME(test_weights);
@@ -505,5 +536,6 @@ int main(void) {
     RDG_T_TIME(test_threads);
 #endif
     RDG_T_TIME(test_pm_loss);
+    test_pm_target();
     RDG_TEST_END("test_rfnn");
 }

@@ -144,7 +144,7 @@ RDX_FN rdg_status rdx_rfnn_samples(const rdg_gmm *g, rdg_weight w, const rdx_opt
     memset(&q, 0, sizeof q);
     memset(&rf, 0, sizeof rf);
     memset(&dq, 0, sizeof dq);
-    dq.weight = w; dq.ndraw = o->ndraw; dq.seed = o->seed;
+    dq.weight = w; dq.ndraw = o->ndraw; dq.seed = o->seed; dq.pm_target = 1;
     st = rdg_rfnn_init(&rf, d, o->width, 128, 10, o->seed);
     if (st == RDG_OK) st = rdg_rf_quad_build(&rf, g, &dq, &q);
     if (st == RDG_OK) {

@@ -13,6 +13,7 @@ typedef struct rdg__dmm_plan {
     const rdg_gmm *g;
     size_t d, nq, npts, ndraw, nper;    /* nq = nt + 1 nodes; nper = npts * ndraw samples/node */
     int sub;                            /* 1: npts = nsub points drawn per node              */
+    int pm;                             /* 1: targets m_t(x_t) instead of x0 (pm_target)     */
     unsigned long long seed;
     rdg_real *t, *wq;                   /* nq each (one allocation, base t)                   */
 } rdg__dmm_plan;
@@ -76,7 +77,7 @@ RDG__PRIVATE rdg_status rdg__dmm_plan_make(const rdg_dmm_opts *o, const rdg_gmm 
     st = rdg__dmm_opts_check(&r);
     if (st != RDG_OK) return st;
     nq = r.nt + 1;
-    p->g = g; p->d = g->d; p->nq = nq; p->seed = r.seed; p->ndraw = r.ndraw;
+    p->g = g; p->d = g->d; p->nq = nq; p->seed = r.seed; p->ndraw = r.ndraw; p->pm = r.pm_target != 0;
     p->sub = r.nsub != 0;
     p->npts = p->sub ? r.nsub : g->n;
     p->nper = rdg__mul(p->npts, p->ndraw, &ok);
@@ -100,8 +101,9 @@ RDG__PRIVATE rdg_status rdg__dmm_plan_make(const rdg_dmm_opts *o, const rdg_gmm 
     return st;
 }
 
-/* The nper samples of node q: x0 (clean) and xt (noised), nper x d each. */
-RDG__PRIVATE void rdg__dmm_node(const rdg__dmm_plan *p, size_t q, rdg_real *x0, rdg_real *xt) {
+/* The nper samples of node q: x0 (clean, or with pm_target the exact posterior mean m_t(x_t))
+   and xt (noised), nper x d each. RDG_ERR_NOMEM only with pm_target. */
+RDG__PRIVATE rdg_status rdg__dmm_node(const rdg__dmm_plan *p, size_t q, rdg_real *x0, rdg_real *xt) {
     rdg_rng r;
     size_t i, k, j, d = p->d, n = p->g->n;
     rdg_real a, s2, s;
@@ -121,6 +123,17 @@ RDG__PRIVATE void rdg__dmm_node(const rdg__dmm_plan *p, size_t q, rdg_real *x0, 
             for (j = 0; j < d; ++j) { o0[j] = xs[j]; ot[j] = a * xs[j] + s * rdg_rng_normal(&r); }
         }
     }
+    if (p->pm) {   /* the same draws, regressed on E[X_0 | X_t = x_t] (L_PM, minimum 0) */
+        rdg__ws w;
+        if (!rdg__ws_alloc(&w, n, d)) return RDG_ERR_NOMEM;
+        w.a = a; w.s2 = s2;
+        for (i = 0; i < p->nper; ++i) {
+            rdg__eval(p->g, xt + i * d, &w, 0);
+            memcpy(x0 + i * d, w.m, d * sizeof(rdg_real));
+        }
+        rdg__ws_free(&w);
+    }
+    return RDG_OK;
 }
 
 RDG__PRIVATE rdg_status rdg__dmm_model_check(const rdg_model *m, const rdg_gmm *g) {
@@ -158,9 +171,8 @@ RDGDEF rdg_status rdg_dmm_loss(const rdg_model *m, const rdg_gmm *data, const rd
     for (iq = 0; iq < (int)p.nq; ++iq) {
         size_t qq = (size_t)iq, i, nd = p.nper * p.d;
         rdg_real *x0 = buf + (size_t)rdg__thread_id() * blk, *xt = x0 + nd, *out = xt + nd, s = 0;
-        rdg_status sq;
-        rdg__dmm_node(&p, qq, x0, xt);
-        sq = m->eval(m->self, p.t[qq], xt, p.nper, out);
+        rdg_status sq = rdg__dmm_node(&p, qq, x0, xt);
+        if (sq == RDG_OK) sq = m->eval(m->self, p.t[qq], xt, p.nper, out);
         nodest[qq] = (int)sq;
         if (sq == RDG_OK) for (i = 0; i < nd; ++i) { rdg_real e = out[i] - x0[i]; s += e * e; }
         nodeL[qq] = p.wq[qq] * s;
@@ -210,8 +222,8 @@ RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg
     /* nodes in order; the model, the density and the projection parallelise over the batch */
     for (q = 0; q < p.nq && st == RDG_OK; ++q) {
         rdg_real s = 0, sN = 0, sT = 0, t = p.t[q];
-        rdg__dmm_node(&p, q, x0, xt);
-        st = m->eval(m->self, t, xt, nper, out);
+        st = rdg__dmm_node(&p, q, x0, xt);
+        if (st == RDG_OK) st = m->eval(m->self, t, xt, nper, out);
         if (st == RDG_OK) st = rdg_density_eval(data, t, xt, nper, &dout);
         if (st != RDG_OK) break;
         for (i = 0; i < nper * d; ++i) { out[i] -= mt[i]; s += out[i] * out[i]; }   /* out = e */
@@ -835,15 +847,16 @@ RDG__PRIVATE rdg_status rdg__rf_lex(const rdg__dmm_plan *p, rdg_real *lex) {
         rdg__ws *w = &pool[tid];
         rdg_real *x0 = buf + (size_t)tid * 2 * nd, *xt = x0 + nd, *pq = part + (size_t)iq * d;
         size_t b, j;
-        rdg__dmm_node(p, (size_t)iq, x0, xt);
-        rdg_ou(p->t[iq], &w->a, &w->s2);
         for (j = 0; j < d; ++j) pq[j] = 0;
+        if (rdg__dmm_node(p, (size_t)iq, x0, xt) != RDG_OK) { pq[0] = -1; continue; }   /* NOMEM marker */
+        rdg_ou(p->t[iq], &w->a, &w->s2);
         for (b = 0; b < p->nper; ++b) {
             rdg__eval(p->g, xt + b * d, w, 0);
             for (j = 0; j < d; ++j) { rdg_real e = w->m[j] - x0[b * d + j]; pq[j] += e * e; }
         }
         for (j = 0; j < d; ++j) pq[j] *= p->wq[iq];
     }
+    for (q = 0; q < p->nq; ++q) if (part[q * d] < 0) { rdg__pool_free(pool, nth); rdg_free(part); rdg_free(buf); return RDG_ERR_NOMEM; }
     for (q = 0; q < p->nq; ++q) for (i = 0; i < d; ++i) lex[i] += part[q * d + i];
     rdg__pool_free(pool, nth); rdg_free(part); rdg_free(buf);
     return RDG_OK;
@@ -893,8 +906,10 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
         RDG__OMP(parallel for schedule(static))
         for (iq = (int)q0; iq < (int)q1; ++iq) {
             size_t off = ((size_t)iq - q0) * p.nper * d;
-            rdg__dmm_node(&p, (size_t)iq, X0 + off, XT + off);
+            WS[off / d] = rdg__dmm_node(&p, (size_t)iq, X0 + off, XT + off) != RDG_OK ? -1 : 0;   /* NOMEM marker */
         }
+        for (qq = q0; qq < q1; ++qq) if (WS[(qq - q0) * p.nper] < 0) st = RDG_ERR_NOMEM;
+        if (st != RDG_OK) break;
         for (qq = q0; qq < q1; ++qq) {             /* c(t) per node; weights per sample */
             rdg__rf_shift(rf, p.t[qq], CT + (qq - q0) * M, EM);
             for (i = 0; i < p.nper; ++i) WS[(qq - q0) * p.nper + i] = p.wq[qq];
