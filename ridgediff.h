@@ -31,7 +31,14 @@
      >>schedule  OU schedule a_t, s_t; time grids                       (MATH.md 1)
      >>gmm       smoothed empirical density: log p, mean, score, Hessian (MATH.md 2)
      >>ridge     frame, residual, Jacobian, LM and SCMS projection, trace (MATH.md 3-4)
+     >>model     posterior-mean models: exact, RFNN, MLP; time embeddings (MATH.md 2, 6)
+     >>dmm       denoising mean-matching loss, L_PM and its normal/tangent split (MATH.md 6)
+     >>rf        random features: quadratic form, GD, closed form, error split (MATH.md 6)
+     >>mlp       MLP forward/backward, Adam, training, model files      (MATH.md 6)
+     >>sampler   reverse SDE (Euler-Maruyama) and probability-flow ODE (MATH.md 1)
+     >>diag      reach-align-slide diagnostics, stability table          (MATH.md 5, 7)
      >>io        .npy read (float32/float64, both byte orders) and write
+     >>pca >>idx >>png   a latent space without a VAE: PCA, IDX (MNIST), PNG via stb_image
 
    CONFIGURATION (define before including the implementation)
      RDG_REAL_FLOAT       rdg_real is float instead of double
@@ -42,6 +49,10 @@
      RDG_NO_STDIO         no FILE* functions (memory loaders remain)
      RIDGEDIFF_STATIC     every public function static (private to one translation unit)
      RDG_MAX_ELEMENTS     cap on the element count of a loaded array (default 2^31)
+     RIDGEDIFF_STB_IMAGE  compile PNG loading through stb_image (Debian libstb-dev);
+                          RDG_STB_IMAGE_PATH overrides <stb/stb_image.h>;
+                          RDG_STB_IMAGE_NO_IMPLEMENTATION: the program already compiles stb_image
+     RDG_PCA_MAX_DIM (16384), RDG_PNG_MAX_DIM (32768), RDG_PNG_MAX_PIXELS (2^26)   input caps
 
    THREADS
      No global mutable state: every function is reentrant. Batch functions run their points
@@ -644,6 +655,119 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
                                 const size_t *shape);
 #endif
 
+/* >>pca ------------------------------------------------------------------------------------
+   Principal component analysis: a linear latent space for image data (MNIST digits) without a
+   VAE. Fit on X (n x D): mean mu, covariance S = (1/n) sum_i (x_i - mu)(x_i - mu)^T - note
+   1/n, not 1/(n-1): with it the mean squared reconstruction error over the fit set,
+   (1/n) sum_i |x_i - decode(encode(x_i))|^2, equals the sum of the dropped eigenvalues
+   lam_k + ... + lam_{D-1} exactly, and the latent variances below are exact on the fit set.
+   Components: the top k eigenvectors v_0..v_{k-1} of S (rows of components, orthonormal;
+   each signed so that its largest-magnitude entry, first one on ties, is positive).
+       encode: z_j = scale_j * v_j . (x - mu)          (j = 0..k-1)
+       decode: x   = mu + sum_j (z_j / scale_j) v_j
+
+   Latent scaling (MATH.md 5). The diffusion's prior at time T is N(0, I_k), and the density,
+   ridge and reach-align-slide diagnostics depend on the spacing of the data relative to the
+   noise scale s_t, so the latent scale is a modelling choice; ridgediff's default is
+     RDG_PCA_SCALE_UNIT_MEAN  one scalar c for all coordinates (scale_j = c), chosen so that
+                              the latent coordinates of the fit set have unit MEAN variance:
+                              (1/k) sum_j c^2 lam_j = 1, i.e. c = 1 / sqrt(mean(lam_0..lam_{k-1})).
+                              Then E|z|^2 = k, as under N(0, I_k), and - being a similarity -
+                              it keeps the geometry (distances, angles, ridges) of the PCA
+                              coordinates up to one factor. The paper's MNIST setting (1,924
+                              4s and 8s, k = 32) uses this scaling.
+     RDG_PCA_SCALE_NONE       scale_j = 1: latents in pixel units ([0,1] intensities).
+     RDG_PCA_SCALE_WHITEN     scale_j = 1 / sqrt(lam_j): every coordinate has unit variance.
+                              Anisotropic: it changes distances and so the ridge set; it
+                              inflates the low-variance directions. For comparisons only.
+   Eigen-solver: Householder tridiagonalisation + implicit QR (Golub & Van Loan 8.3), on the
+   D x D covariance, or, when n < D, on the n x n Gram matrix (1/n) Xc Xc^T (same non-zero
+   eigenvalues; components v_j = Xc^T u_j / sqrt(n mu_j), then re-orthonormalised). */
+typedef enum rdg_pca_scaling {
+    RDG_PCA_SCALE_UNIT_MEAN = 0,   /* default: one factor, unit mean latent variance */
+    RDG_PCA_SCALE_NONE = 1,        /* latents in input units                         */
+    RDG_PCA_SCALE_WHITEN = 2       /* per-coordinate unit variance (changes geometry) */
+} rdg_pca_scaling;
+
+/* A fitted PCA. All arrays live in one allocation (base: mean); release with rdg_pca_free
+   (safe on a zeroed struct, and after a failed fit, which leaves *p zeroed). */
+typedef struct rdg_pca {
+    size_t D, k, n;               /* input dimension, components, size of the fit set        */
+    rdg_pca_scaling scaling;
+    rdg_real *mean;               /* D                                                        */
+    rdg_real *components;         /* k x D, row-major, rows orthonormal                       */
+    rdg_real *eigenvalues;        /* D: eigenvalues of S (1/n normalisation), descending,
+                                     rounding negatives set to 0                              */
+    rdg_real *scale;              /* k: z_j = scale[j] * v_j . (x - mean)                     */
+    rdg_real explained;           /* (lam_0 + .. + lam_{k-1}) / trace S  (1 when trace S = 0) */
+} rdg_pca;
+
+/* Fits a k-component PCA to X (n x D, row-major) with the given latent scaling.
+   [in]  X        n x D data, finite;  n >= 2;  1 <= k <= D;  D <= RDG_PCA_MAX_DIM (16384)
+   [out] out      zeroed first; on RDG_OK holds the fit (release with rdg_pca_free)
+   Cost: O(n D min(n, D)) to form the matrix, ~ 9 m^3 for its eigen-decomposition, m = min(n, D)
+   (about 1 s for n = 1924, D = 784). Deterministic for any number of threads.
+   Returns RDG_ERR_INVALID (NULL, n < 2, k == 0 or k > D, unknown scaling), RDG_ERR_OVERFLOW
+   (n D or m^2 over RDG_MAX_ELEMENTS, D over the cap), RDG_ERR_NONFINITE, RDG_ERR_NOMEM,
+   RDG_ERR_SINGULAR (the scaling divides by a zero variance: all data equal for UNIT_MEAN,
+   lam_j numerically 0 for some j < k with WHITEN), RDG_ERR_NOT_CONVERGED (eigen-solver). */
+RDGDEF rdg_status rdg_pca_fit(const rdg_real *X, size_t n, size_t D, size_t k,
+                              rdg_pca_scaling scaling, rdg_pca *out);
+/* Z (n x k) = encode(X (n x D)). Returns RDG_ERR_INVALID (unfitted p, NULL, n == 0),
+   RDG_ERR_OVERFLOW, RDG_ERR_NONFINITE (NaN/Inf in X). Thread-safe on a shared p. */
+RDGDEF rdg_status rdg_pca_encode(const rdg_pca *p, const rdg_real *X, size_t n, rdg_real *Z);
+/* X (n x D) = decode(Z (n x k)); same errors. decode(encode(x)) = x for x in mu + span(v). */
+RDGDEF rdg_status rdg_pca_decode(const rdg_pca *p, const rdg_real *Z, size_t n, rdg_real *X);
+RDGDEF void rdg_pca_free(rdg_pca *p);
+
+/* >>idx ------------------------------------------------------------------------------------
+   IDX files (the MNIST format): bytes 0, 0, type, ndim; then ndim big-endian 32-bit sizes;
+   then the payload in C order. Only type 0x08 (unsigned byte) is read: MNIST labels have magic
+   0x00000801 (shape (N)), images 0x00000803 (shape (N, 28, 28)).
+   raw == 0: values are scaled to [0, 1] (byte / 255) - what images want;
+   raw != 0: values are the bytes themselves, 0..255 - what labels want.
+   The result is an rdg_array (ndim, shape as in the file). Sizes are overflow-checked and
+   capped (RDG_MAX_ELEMENTS) before anything is allocated, and the payload must be exactly
+   the size the header gives.
+   Returns RDG_ERR_INVALID (NULL a, NULL buf with len > 0), RDG_ERR_FORMAT (bad magic: first two
+   bytes not 0, unknown type, ndim 0; or bytes after the payload), RDG_ERR_DTYPE (types 0x09,
+   0x0B-0x0E; ndim > RDG_NPY_MAX_DIMS), RDG_ERR_TRUNCATED (header or payload short),
+   RDG_ERR_OVERFLOW (element count overflows or exceeds RDG_MAX_ELEMENTS), RDG_ERR_NOMEM.
+   *a is zeroed first, so rdg_array_free(a) is always safe. */
+RDGDEF rdg_status rdg_idx_read_mem(const void *buf, size_t len, int raw, rdg_array *a);
+
+/* >>png ------------------------------------------------------------------------------------
+   PNG through stb_image, compiled in only when RIDGEDIFF_STB_IMAGE is defined in the
+   implementation file (without it these functions check their arguments and then return
+   RDG_ERR_DTYPE, "unsupported"). Any PNG stb_image reads (1-16 bits, grey, RGB, palette;
+   16-bit is reduced to 8) is converted to grey, values in [0, 1] (byte / 255); RGB through
+   stb's luma (77 R + 150 G + 29 B) / 256; alpha is ignored.
+   Checked before stb_image sees the data (so a small file cannot make it allocate much):
+   the signature and IHDR; width, height <= RDG_PNG_MAX_DIM (default 32768) and width *
+   height <= RDG_PNG_MAX_PIXELS (default 2^26), else RDG_ERR_OVERFLOW; the chunk list complete
+   up to IEND, else RDG_ERR_TRUNCATED; IDAT long enough for the pixels at deflate's maximum
+   ratio 1032:1, else RDG_ERR_FORMAT. len must be <= INT_MAX (stb_image takes an int).
+   Memory used: at most about 2 x 1032 x len bytes plus the result.
+   stb_image's failure reason is then translated at once: RDG_ERR_NOMEM ("outofmem"),
+   RDG_ERR_OVERFLOW ("too large"), RDG_ERR_FORMAT (everything else: corrupt data).
+   rdg_png_read_mem: img gets shape (h, w), row-major. *img is zeroed first. */
+RDGDEF rdg_status rdg_png_read_mem(const void *buf, size_t len, rdg_array *img);
+/* A sheet: a grid of tile_w x tile_h tiles (e.g. 28 x 28 MNIST digits, 40 per row), read row
+   by row, left to right. The image's width and height must be multiples of the tile size
+   (else RDG_ERR_SHAPE). count tiles are returned (0: all of them, rows * cols; more than
+   that: RDG_ERR_SHAPE) as tiles with shape (count, tile_h * tile_w), each tile row-major. */
+RDGDEF rdg_status rdg_png_sheet_read_mem(const void *buf, size_t len, size_t tile_w,
+                                         size_t tile_h, size_t count, rdg_array *tiles);
+
+#ifndef RDG_NO_STDIO
+/* File wrappers (whole file read into memory first; RDG_ERR_IO when it cannot be read,
+   RDG_ERR_OVERFLOW when it is larger than any valid input could be). */
+RDGDEF rdg_status rdg_idx_read(const char *path, int raw, rdg_array *a);
+RDGDEF rdg_status rdg_png_read(const char *path, rdg_array *img);
+RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t tile_h,
+                                     size_t count, rdg_array *tiles);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -712,6 +836,8 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
 #  define RDG__LOG logf
 #  define RDG__FABS fabsf
 #  define RDG__POW powf
+#  define RDG__SIN sinf
+#  define RDG__COS cosf
 #  define RDG__EPS FLT_EPSILON
 #  define RDG__BIG FLT_MAX
 #else
@@ -722,6 +848,8 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
 #  define RDG__LOG log
 #  define RDG__FABS fabs
 #  define RDG__POW pow
+#  define RDG__SIN sin
+#  define RDG__COS cos
 #  define RDG__EPS DBL_EPSILON
 #  define RDG__BIG DBL_MAX
 #endif
@@ -1796,6 +1924,2341 @@ RDGDEF rdg_status rdg_ridge_trace(const rdg_gmm *g, rdg_real t, const rdg_real *
     return st;
 }
 
+
+/* >>model -------------------------------------------------------------------------------------
+   The model interface, the exact (memorising) model m_t and the time embeddings, MATH.md 2, 6. */
+RDG__PRIVATE int rdg__model_ok(const rdg_model *m) {
+    return m && m->eval && m->d > 0 && (int)m->kind >= (int)RDG_MODEL_USER
+        && (int)m->kind <= (int)RDG_MODEL_MLP;
+}
+
+RDGDEF rdg_status rdg_model_eval(const rdg_model *m, rdg_real t, const rdg_real *x, size_t B,
+                                 rdg_real *out) {
+    int ok = 1;
+    size_t nd;
+    if (!rdg__model_ok(m) || !x || !out || B == 0 || !rdg__t_ok(t)) return RDG_ERR_INVALID;
+    nd = rdg__mul(B, m->d, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(x, nd)) return RDG_ERR_NONFINITE;
+    return m->eval(m->self, t, x, B, out);
+}
+
+/* 1 inside an active OpenMP parallel region (a nested one would run on one thread). */
+RDG__PRIVATE int rdg__in_parallel(void) {
+#if RDG__HAVE_OMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
+/* eval of the exact model: the posterior mean of rdg_density_eval. Called from inside a
+   parallel region (the samplers), it evaluates the batch serially into one workspace instead
+   of asking rdg_density_eval for one workspace per thread of a region that cannot start;
+   both paths run the same per-point code (rdg__eval), so the results are identical. */
+RDG__PRIVATE rdg_status rdg__exact_eval(const void *self, rdg_real t, const rdg_real *x,
+                                        size_t B, rdg_real *out) {
+    const rdg_gmm *g = (const rdg_gmm *)self;
+    rdg_density_out o;
+    rdg_status st;
+    rdg__ws w;
+    size_t b, d;
+    if (!rdg__in_parallel()) {
+        memset(&o, 0, sizeof o);
+        o.mean = out;
+        return rdg_density_eval(g, t, x, B, &o);
+    }
+    if (!out) return RDG_ERR_INVALID;
+    st = rdg__batch_check(g, t, x, B);
+    if (st != RDG_OK) return st;
+    d = g->d;
+    if (!rdg__ws_alloc(&w, g->n, d)) return RDG_ERR_NOMEM;
+    rdg_ou(t, &w.a, &w.s2);
+    for (b = 0; b < B; ++b) {
+        rdg__eval(g, x + b * d, &w, 0);
+        memcpy(out + b * d, w.m, d * sizeof(rdg_real));
+    }
+    rdg__ws_free(&w);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_model_exact(rdg_model *m, const rdg_gmm *g) {
+    if (!m) return RDG_ERR_INVALID;
+    memset(m, 0, sizeof *m);
+    if (!rdg__gmm_ok(g)) return RDG_ERR_INVALID;
+    m->kind = RDG_MODEL_EXACT;
+    m->d = g->d;
+    m->eval = rdg__exact_eval;
+    m->self = g;
+    return RDG_OK;
+}
+
+/* Fourier embedding, layout e[0] = 1, e[k] = sin(2 pi k t / T), e[nfreq + k] = cos(2 pi k t / T),
+   k = 1..nfreq. The phase t / T is formed first, so k t / T is exact up to one rounding of t/T. */
+RDGDEF rdg_status rdg_embed_fourier(rdg_real t, rdg_real T, size_t nfreq, rdg_real *e) {
+    size_t k;
+    rdg_real ph;
+    if (!e || !rdg__t_ok(t) || !rdg__t_ok(T) || nfreq == 0 || nfreq > ((size_t)-1 - 1) / 2)
+        return RDG_ERR_INVALID;
+    ph = RDG__R(2.0) * RDG__PI * (t / T);
+    e[0] = RDG__R(1.0);
+    for (k = 1; k <= nfreq; ++k) {
+        rdg_real ang = ph * (rdg_real)k;
+        e[k] = RDG__SIN(ang);
+        e[nfreq + k] = RDG__COS(ang);
+    }
+    return RDG_OK;
+}
+
+/* Sinusoidal embedding (transformer / DDPM style) of a continuous time t > 0.
+   The phase variable is tau = 1000 ln(t / 0.005) / ln(2000): a log scale, because sampling
+   runs on a geometric grid and training draws t log-uniformly, so equal steps in ln t are
+   equally important; pinned so that the paper's range [t0, T] = [0.005, 10] maps to
+   [0, 1000], the integer-timestep range the frequencies w_j = 1000^(-2j/dim) are made for.
+   On the default K = 1000 grid step k then sits at tau = 1000 - k exactly as DDPM's integer
+   step would: the fastest component (w_0 = 1) turns by 1 radian per step, and the slowest
+   (w = 1000^(-1 + 2/dim)) by 1000^(2/dim) radians over the whole range (1.5 rad for dim = 32),
+   so it stays monotone and the embedding is unambiguous. Times outside [0.005, 10] extend
+   the same line (tau < 0 or > 1000) and remain valid. The map is fixed, not taken from a
+   schedule, so a saved MLP means the same thing whatever T and t0 a sampler later uses. */
+RDGDEF rdg_status rdg_embed_sinusoidal(rdg_real t, size_t dim, rdg_real *e) {
+    size_t j, half;
+    rdg_real tau, lnb = RDG__LOG(RDG__R(1000.0));
+    if (!e || !rdg__t_ok(t) || dim < 2 || dim % 2 != 0) return RDG_ERR_INVALID;
+    half = dim / 2;
+    tau = RDG__R(1000.0) * (RDG__LOG(t / RDG__R(0.005)) / RDG__LOG(RDG__R(2000.0)));
+    for (j = 0; j < half; ++j) {
+        rdg_real w = RDG__EXP(-lnb * (RDG__R(2.0) * (rdg_real)j / (rdg_real)dim));
+        e[2 * j] = RDG__SIN(tau * w);
+        e[2 * j + 1] = RDG__COS(tau * w);
+    }
+    return RDG_OK;
+}
+
+/* >>sampler -----------------------------------------------------------------------------------
+   Reverse-time sampling, MATH.md 1. Trajectories run in batches of a size fixed by n alone;
+   batch c covers trajectories [c bs, min(n, (c+1) bs)) and is run start to finish by one
+   thread: one model call per step (two for Heun), then the update of each trajectory from its
+   own stream (seed, i): d normals for y_0, then d per SDE step, drawn coordinate by
+   coordinate. Nothing is reduced across trajectories or threads, so the output does not
+   depend on the number of threads. */
+#define RDG__SAMPLE_BATCH_MIN 8
+#define RDG__SAMPLE_BATCH_MAX 64
+
+/* Batch size: ceil(n / 16) clamped to [8, 64], so that a few hundred trajectories still make
+   16 batches for the threads while large runs get the model's most efficient batch. */
+RDG__PRIVATE size_t rdg__sample_batch(size_t n) {
+    size_t bs = n / 16 + (n % 16 != 0);
+    if (bs < RDG__SAMPLE_BATCH_MIN) bs = RDG__SAMPLE_BATCH_MIN;
+    if (bs > RDG__SAMPLE_BATCH_MAX) bs = RDG__SAMPLE_BATCH_MAX;
+    return bs;
+}
+
+RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every) {
+    size_t q, C;
+    if (K == 0) K = 1000;
+    if (every == 0 || every >= K) return 2;
+    q = K / every;
+    C = q + 1 + (K % every != 0);
+    return C < q ? 0 : C;
+}
+
+/* Checkpoint index of step k (0..K), or (size_t)-1 when k is not a checkpoint. */
+RDG__PRIVATE size_t rdg__ck_index(size_t k, size_t K, size_t every, size_t C) {
+    if (k == K) return C - 1;
+    if (k == 0) return 0;
+    if (every == 0 || every >= K || k % every != 0) return (size_t)-1;
+    return k / every;
+}
+
+/* Per-step constants shared read-only by the threads: t_k, a_k, s_k^2 for k = 0..K, and
+   h_k = t_k - t_{k+1}, sqrt(2 h_k) for k = 0..K-1. */
+typedef struct rdg__sched {
+    const rdg_real *t, *a, *s2, *h, *sq;
+    size_t K, every, C, n, d, bs;
+    int ode;
+    unsigned long long seed;
+} rdg__sched;
+
+/* dst = y + (a m - y) / s2 + extra * (a m - y) / s2: the SDE drift y + 2g (extra 1) or the
+   ODE drift y + g (extra 0), g the model's score. */
+RDG__PRIVATE void rdg__drift(const rdg_real *y, const rdg_real *m, size_t len, rdg_real a,
+                             rdg_real s2, rdg_real gfac, rdg_real *dst) {
+    size_t i;
+    for (i = 0; i < len; ++i) {
+        rdg_real g = (a * m[i] - y[i]) / s2;
+        dst[i] = y[i] + gfac * g;
+    }
+}
+
+/* Runs trajectories i0 .. i0 + nb - 1 (nb <= bs) from y_0 to y_K. buf holds 4 bs d reals,
+   rng bs states. Writes out, traj rows. */
+RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sched *S, size_t i0,
+                                              size_t nb, rdg_real *buf, rdg_rng *rng,
+                                              rdg_real *out, rdg_real *traj) {
+    size_t d = S->d, len = nb * d, b, j, k, c;
+    rdg_real *y = buf, *mb = buf + S->bs * d, *f0 = mb + S->bs * d, *yp = f0 + S->bs * d;
+    rdg_status st;
+    for (b = 0; b < nb; ++b) {
+        rdg_rng_init(&rng[b], S->seed, (unsigned long long)(i0 + b));
+        for (j = 0; j < d; ++j) y[b * d + j] = rdg_rng_normal(&rng[b]);
+    }
+    if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
+    for (k = 0; k < S->K; ++k) {
+        rdg_real h = S->h[k];
+        st = m->eval(m->self, S->t[k], y, nb, mb);
+        if (st != RDG_OK) return st;
+        if (!S->ode) {
+            /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi */
+            rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(2.0), f0);
+            for (b = 0; b < nb; ++b) {
+                rdg_real *yb = y + b * d, *fb = f0 + b * d;
+                for (j = 0; j < d; ++j) yb[j] = yb[j] + h * fb[j] + S->sq[k] * rdg_rng_normal(&rng[b]);
+            }
+        } else {
+            /* Heun: f0 = f(y, t_k), yp = y + h f0, y <- y + h/2 (f0 + f(yp, t_{k+1})) */
+            rdg_real hh = RDG__R(0.5) * h;
+            rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(1.0), f0);
+            for (j = 0; j < len; ++j) yp[j] = y[j] + h * f0[j];
+            if (!rdg__allfinite(yp, len)) return RDG_ERR_NONFINITE;
+            st = m->eval(m->self, S->t[k + 1], yp, nb, mb);
+            if (st != RDG_OK) return st;
+            for (j = 0; j < len; ++j) {
+                rdg_real f1 = yp[j] + (S->a[k + 1] * mb[j] - yp[j]) / S->s2[k + 1];
+                y[j] = y[j] + hh * (f0[j] + f1);
+            }
+        }
+        if (!rdg__allfinite(y, len)) return RDG_ERR_NONFINITE;
+        c = rdg__ck_index(k + 1, S->K, S->every, S->C);
+        if (traj && c != (size_t)-1) memcpy(traj + (c * S->n + i0) * d, y, len * sizeof(rdg_real));
+    }
+    memcpy(out + i0 * d, y, len * sizeof(rdg_real));
+    return RDG_OK;
+}
+
+/* The sample is the state y_K at t_K = t0 as the last step leaves it (noise included for the
+   SDE), as in the paper: no final denoising step y -> m(y, t0) (a caller who wants it calls
+   rdg_model_eval at t0). y_K sits at scale a_t0 of the data, blurred by s_t0. */
+RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
+                             rdg_real *out, rdg_real *traj, rdg_real *times) {
+    rdg__sched S;
+    rdg_real T, t0, *sched = NULL, *buf = NULL, *tt, *aa, *ss, *hh, *sq;
+    rdg_rng *rngs = NULL;
+    rdg_status *bst = NULL, st = RDG_OK;
+    size_t K, C, nbatch, k, len, nd;
+    int ok = 1, nth, ic;
+    if (!rdg__model_ok(m) || !o || !out || n == 0) return RDG_ERR_INVALID;
+    if (!rdg__isfinite(o->T) || !rdg__isfinite(o->t0) || o->T < 0 || o->t0 < 0) return RDG_ERR_INVALID;
+    if (o->ode != 0 && o->ode != 1) return RDG_ERR_INVALID;
+    T = o->T > 0 ? o->T : RDG__R(10.0);
+    t0 = o->t0 > 0 ? o->t0 : RDG__R(0.005);
+    K = o->K ? o->K : 1000;
+    if (!(T > t0)) return RDG_ERR_INVALID;
+    C = rdg_sample_ncheck(K, o->every);
+    if (C == 0 || K == (size_t)-1) return RDG_ERR_OVERFLOW;
+    nd = rdg__mul(n, m->d, &ok);
+    rdg__mul(nd, C, &ok);
+    rdg__mul(K + 1, 5, &ok);
+    S.bs = rdg__sample_batch(n);
+    nbatch = n / S.bs + (n % S.bs != 0);
+    len = rdg__mul(rdg__mul(S.bs, m->d, &ok), 4, &ok);
+    if (!ok || nbatch > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    nth = rdg__nthreads(nbatch);
+    rdg__mul(len, (size_t)nth, &ok);
+    rdg__mul(S.bs, (size_t)nth, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+
+    sched = (rdg_real *)rdg__alloc(5 * (K + 1), sizeof(rdg_real));
+    buf = (rdg_real *)rdg__alloc(len * (size_t)nth, sizeof(rdg_real));
+    rngs = (rdg_rng *)rdg__alloc(S.bs * (size_t)nth, sizeof(rdg_rng));
+    bst = (rdg_status *)rdg__alloc(nbatch, sizeof(rdg_status));
+    if (!sched || !buf || !rngs || !bst) { st = RDG_ERR_NOMEM; goto done; }
+    tt = sched; aa = tt + (K + 1); ss = aa + (K + 1); hh = ss + (K + 1); sq = hh + (K + 1);
+    st = rdg_grid_geometric(T, t0, K, tt);
+    if (st != RDG_OK) goto done;
+    for (k = 0; k <= K; ++k) rdg_ou(tt[k], &aa[k], &ss[k]);
+    for (k = 0; k < K; ++k) { hh[k] = tt[k] - tt[k + 1]; sq[k] = RDG__SQRT(RDG__R(2.0) * hh[k]); }
+    hh[K] = 0; sq[K] = 0;
+    S.t = tt; S.a = aa; S.s2 = ss; S.h = hh; S.sq = sq;
+    S.K = K; S.every = o->every; S.C = C; S.n = n; S.d = m->d; S.ode = o->ode; S.seed = o->seed;
+    if (times)
+        for (k = 0; k <= K; ++k) {
+            size_t c = rdg__ck_index(k, K, S.every, C);
+            if (c != (size_t)-1) times[c] = tt[k];
+        }
+
+    RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
+    for (ic = 0; ic < (int)nbatch; ++ic) {
+        int tid = rdg__thread_id();
+        size_t i0 = (size_t)ic * S.bs, nb = n - i0 < S.bs ? n - i0 : S.bs;
+        bst[ic] = rdg__sample_batch_run(m, &S, i0, nb, buf + (size_t)tid * len,
+                                        rngs + (size_t)tid * S.bs, out, traj);
+    }
+    for (k = 0; k < nbatch; ++k)
+        if (bst[k] != RDG_OK) { st = bst[k]; break; }
+done:
+    rdg_free(sched); rdg_free(buf); rdg_free(rngs); rdg_free(bst);
+    return st;
+}
+
+/* >>dmm ---------------------------------------------------------------------------------------
+   Denoising mean matching, MATH.md 6. The quadrature is a "plan": the time nodes t_q (nt + 1 of
+   them, geometric or uniform), and the weight of one sample at node q,
+       wq_q = trapezoid weight of node q * w(t_q) / (samples per node).
+   Node q draws its samples from the stream (seed, q) alone: first (with nsub) the indices of the
+   nsub data points, then for each point and draw d standard normals, x_t = a_t x0 + s_t xi.
+   rdg_dmm_loss, rdg_pm_loss and rdg_rf_quad_build all walk the same plan, so they see exactly
+   the same samples with exactly the same weights. Node losses are summed serially in node
+   order, so every result is bit-identical for any number of threads. */
+typedef struct rdg__dmm_plan {
+    const rdg_gmm *g;
+    size_t d, nq, npts, ndraw, nper;    /* nq = nt + 1 nodes; nper = npts * ndraw samples/node */
+    int sub;                            /* 1: npts = nsub points drawn per node              */
+    int pm;                             /* 1: targets m_t(x_t) instead of x0 (pm_target)     */
+    unsigned long long seed;
+    rdg_real *t, *wq;                   /* nq each (one allocation, base t)                   */
+} rdg__dmm_plan;
+
+/* o (may be NULL) with its defaults filled in. */
+RDG__PRIVATE void rdg__dmm_defaults(const rdg_dmm_opts *o, rdg_dmm_opts *r) {
+    if (o) *r = *o; else memset(r, 0, sizeof *r);
+    if (r->T == 0) r->T = RDG__R(10.0);
+    if (r->t0 == 0) r->t0 = RDG__R(0.005);
+    if (r->nt == 0) r->nt = 2000;
+    if (r->ndraw == 0) r->ndraw = 1;
+}
+
+RDG__PRIVATE rdg_status rdg__dmm_opts_check(const rdg_dmm_opts *r) {
+    if ((int)r->weight < 0 || (int)r->weight > (int)RDG_WEIGHT_USER) return RDG_ERR_INVALID;
+    if (r->weight == RDG_WEIGHT_USER && !r->user_fn) return RDG_ERR_INVALID;
+    if (!rdg__isfinite(r->T) || !rdg__isfinite(r->t0) || !(r->t0 > 0) || !(r->T > r->t0))
+        return RDG_ERR_INVALID;
+    if (r->nt >= (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    return RDG_OK;
+}
+
+/* w(t) for checked, defaulted options. */
+RDG__PRIVATE rdg_status rdg__dmm_w(const rdg_dmm_opts *r, rdg_real t, rdg_real *w) {
+    rdg_real a, s2, v;
+    rdg_ou(t, &a, &s2);
+    switch (r->weight) {
+    case RDG_WEIGHT_ONE: v = RDG__R(1.0); break;
+    case RDG_WEIGHT_SIGMA2: v = s2; break;
+    case RDG_WEIGHT_SNR: v = (a / s2) * a; break;
+    default: v = r->user_fn(t, r->user); break;
+    }
+    if (!rdg__isfinite(v)) return RDG_ERR_NONFINITE;
+    if (v < 0) return RDG_ERR_INVALID;      /* a negative weight makes the loss unbounded below */
+    *w = v;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_dmm_weight(const rdg_dmm_opts *o, rdg_real t, rdg_real *w) {
+    rdg_dmm_opts r;
+    rdg_status st;
+    if (!w || !rdg__t_ok(t)) return RDG_ERR_INVALID;
+    rdg__dmm_defaults(o, &r);
+    st = rdg__dmm_opts_check(&r);
+    if (st != RDG_OK) return st;
+    return rdg__dmm_w(&r, t, w);
+}
+
+RDG__PRIVATE void rdg__dmm_plan_free(rdg__dmm_plan *p) { rdg_free(p->t); p->t = p->wq = NULL; }
+
+/* Validates the options against the data and builds the plan (user weights are evaluated
+   here, serially, once per node: user_fn need not be thread-safe). */
+RDG__PRIVATE rdg_status rdg__dmm_plan_make(const rdg_dmm_opts *o, const rdg_gmm *g, rdg__dmm_plan *p) {
+    rdg_dmm_opts r;
+    rdg_status st;
+    size_t q, nq;
+    int ok = 1;
+    memset(p, 0, sizeof *p);
+    if (!rdg__gmm_ok(g)) return RDG_ERR_INVALID;
+    rdg__dmm_defaults(o, &r);
+    st = rdg__dmm_opts_check(&r);
+    if (st != RDG_OK) return st;
+    nq = r.nt + 1;
+    p->g = g; p->d = g->d; p->nq = nq; p->seed = r.seed; p->ndraw = r.ndraw; p->pm = r.pm_target != 0;
+    p->sub = r.nsub != 0;
+    p->npts = p->sub ? r.nsub : g->n;
+    p->nper = rdg__mul(p->npts, p->ndraw, &ok);
+    rdg__mul(rdg__mul(p->nper, p->d, &ok), p->d, &ok);
+    rdg__mul(p->nper, nq, &ok);
+    rdg__mul(p->nper, g->n, &ok);
+    if (!ok || p->nper > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    p->t = (rdg_real *)rdg__alloc(2 * nq, sizeof(rdg_real));
+    if (!p->t) return RDG_ERR_NOMEM;
+    p->wq = p->t + nq;
+    st = r.uniform_grid ? rdg_grid_uniform(r.T, r.t0, r.nt, p->t) : rdg_grid_geometric(r.T, r.t0, r.nt, p->t);
+    for (q = 0; q < nq && st == RDG_OK; ++q) {
+        /* trapezoid weight of node q on the decreasing grid t_0 = T > ... > t_nt = t0 */
+        rdg_real h = 0, w;
+        if (q > 0) h += p->t[q - 1] - p->t[q];
+        if (q + 1 < nq) h += p->t[q] - p->t[q + 1];
+        st = rdg__dmm_w(&r, p->t[q], &w);
+        p->wq[q] = RDG__R(0.5) * h * w / (rdg_real)p->nper;
+    }
+    if (st != RDG_OK) rdg__dmm_plan_free(p);
+    return st;
+}
+
+/* The nper samples of node q: x0 (clean, or with pm_target the exact posterior mean m_t(x_t))
+   and xt (noised), nper x d each. RDG_ERR_NOMEM only with pm_target. */
+RDG__PRIVATE rdg_status rdg__dmm_node(const rdg__dmm_plan *p, size_t q, rdg_real *x0, rdg_real *xt) {
+    rdg_rng r;
+    size_t i, k, j, d = p->d, n = p->g->n;
+    rdg_real a, s2, s;
+    rdg_ou(p->t[q], &a, &s2);
+    s = RDG__SQRT(s2);
+    rdg_rng_init(&r, p->seed, (unsigned long long)q);
+    for (i = 0; i < p->npts; ++i) {
+        size_t src = i;
+        const rdg_real *xs;
+        if (p->sub) {
+            src = (size_t)(rdg_rng_uniform(&r) * (rdg_real)n);
+            if (src >= n) src = n - 1;
+        }
+        xs = p->g->x + src * d;
+        for (k = 0; k < p->ndraw; ++k) {
+            rdg_real *o0 = x0 + (i * p->ndraw + k) * d, *ot = xt + (i * p->ndraw + k) * d;
+            for (j = 0; j < d; ++j) { o0[j] = xs[j]; ot[j] = a * xs[j] + s * rdg_rng_normal(&r); }
+        }
+    }
+    if (p->pm) {   /* the same draws, regressed on E[X_0 | X_t = x_t] (L_PM, minimum 0) */
+        rdg__ws w;
+        if (!rdg__ws_alloc(&w, n, d)) return RDG_ERR_NOMEM;
+        w.a = a; w.s2 = s2;
+        for (i = 0; i < p->nper; ++i) {
+            rdg__eval(p->g, xt + i * d, &w, 0);
+            memcpy(x0 + i * d, w.m, d * sizeof(rdg_real));
+        }
+        rdg__ws_free(&w);
+    }
+    return RDG_OK;
+}
+
+RDG__PRIVATE rdg_status rdg__dmm_model_check(const rdg_model *m, const rdg_gmm *g) {
+    if (!m || !m->eval || !rdg__gmm_ok(g) || m->d != g->d) return RDG_ERR_INVALID;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_dmm_loss(const rdg_model *m, const rdg_gmm *data, const rdg_dmm_opts *o,
+                               rdg_real *loss) {
+    rdg__dmm_plan p;
+    rdg_status st;
+    rdg_real *nodeL = NULL, *buf = NULL, tot = 0;
+    int *nodest = NULL, nth, iq, ok = 1;
+    size_t q, blk;
+    if (!loss) return RDG_ERR_INVALID;
+    *loss = 0;
+    st = rdg__dmm_model_check(m, data);
+    if (st != RDG_OK) return st;
+    st = rdg__dmm_plan_make(o, data, &p);
+    if (st != RDG_OK) return st;
+    nth = rdg__nthreads(p.nq);
+    blk = rdg__mul(3, p.nper * p.d, &ok);
+    rdg__mul(blk, (size_t)nth, &ok);
+    if (!ok) { rdg__dmm_plan_free(&p); return RDG_ERR_OVERFLOW; }
+    nodeL = (rdg_real *)rdg__alloc(p.nq, sizeof(rdg_real));
+    nodest = (int *)rdg__alloc(p.nq, sizeof(int));
+    buf = (rdg_real *)rdg__alloc((size_t)nth, blk * sizeof(rdg_real));
+    if (!nodeL || !nodest || !buf) {
+        rdg_free(nodeL); rdg_free(nodest); rdg_free(buf); rdg__dmm_plan_free(&p);
+        return RDG_ERR_NOMEM;
+    }
+    /* nodes in parallel (the model contract allows concurrent eval calls); one model call
+       per node; each node's sum is formed by one thread in a fixed order */
+    RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
+    for (iq = 0; iq < (int)p.nq; ++iq) {
+        size_t qq = (size_t)iq, i, nd = p.nper * p.d;
+        rdg_real *x0 = buf + (size_t)rdg__thread_id() * blk, *xt = x0 + nd, *out = xt + nd, s = 0;
+        rdg_status sq = rdg__dmm_node(&p, qq, x0, xt);
+        if (sq == RDG_OK) sq = m->eval(m->self, p.t[qq], xt, p.nper, out);
+        nodest[qq] = (int)sq;
+        if (sq == RDG_OK) for (i = 0; i < nd; ++i) { rdg_real e = out[i] - x0[i]; s += e * e; }
+        nodeL[qq] = p.wq[qq] * s;
+    }
+    for (q = 0; q < p.nq; ++q) {
+        if (nodest[q] != 0 && st == RDG_OK) st = (rdg_status)nodest[q];
+        tot += nodeL[q];
+    }
+    rdg_free(nodeL); rdg_free(nodest); rdg_free(buf); rdg__dmm_plan_free(&p);
+    if (st != RDG_OK) return st;
+    *loss = tot;
+    return rdg__isfinite(tot) ? RDG_OK : RDG_ERR_NONFINITE;
+}
+
+RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg_dmm_opts *o,
+                              const rdg_project_opts *popts, rdg_real *loss, rdg_real *LN,
+                              rdg_real *LT, size_t *nfail) {
+    rdg__dmm_plan p;
+    rdg_status st;
+    rdg_real *x0, *xt, *out, *mt, *proj = NULL, *lam = NULL, *V = NULL, *buf;
+    rdg_project_info *info = NULL;
+    rdg_density_out dout;
+    rdg_real tot = 0, totN = 0, totT = 0;
+    size_t q, b, i, j, d, nper, dstar = 0, fails = 0;
+    int split = LN || LT;
+    if (!loss) return RDG_ERR_INVALID;
+    *loss = 0;
+    if (LN) *LN = 0;
+    if (LT) *LT = 0;
+    if (nfail) *nfail = 0;
+    st = rdg__dmm_model_check(m, data);
+    if (st != RDG_OK) return st;
+    if (split) {
+        if (!popts || popts->dstar < 1 || popts->dstar >= data->d) return RDG_ERR_INVALID;
+        dstar = popts->dstar;
+    }
+    st = rdg__dmm_plan_make(o, data, &p);
+    if (st != RDG_OK) return st;
+    d = p.d; nper = p.nper;
+    buf = (rdg_real *)rdg__alloc(nper * d, (split ? 6 + d : 4) * sizeof(rdg_real));
+    if (split) info = (rdg_project_info *)rdg__alloc(nper, sizeof(rdg_project_info));
+    if (!buf || (split && !info)) { rdg_free(buf); rdg_free(info); rdg__dmm_plan_free(&p); return RDG_ERR_NOMEM; }
+    x0 = buf; xt = x0 + nper * d; out = xt + nper * d; mt = out + nper * d;
+    if (split) { proj = mt + nper * d; lam = proj + nper * d; V = lam + nper * d; }
+    memset(&dout, 0, sizeof dout);
+    dout.mean = mt;
+    /* nodes in order; the model, the density and the projection parallelise over the batch */
+    for (q = 0; q < p.nq && st == RDG_OK; ++q) {
+        rdg_real s = 0, sN = 0, sT = 0, t = p.t[q];
+        st = rdg__dmm_node(&p, q, x0, xt);
+        if (st == RDG_OK) st = m->eval(m->self, t, xt, nper, out);
+        if (st == RDG_OK) st = rdg_density_eval(data, t, xt, nper, &dout);
+        if (st != RDG_OK) break;
+        for (i = 0; i < nper * d; ++i) { out[i] -= mt[i]; s += out[i] * out[i]; }   /* out = e */
+        if (split) {
+            st = rdg_ridge_project(data, t, xt, nper, popts, proj, info);
+            if (st != RDG_OK) break;
+            for (b = 0; b < nper; ++b) if (!info[b].converged || !rdg__allfinite(proj + b * d, d)) {
+                memcpy(proj + b * d, xt + b * d, d * sizeof(rdg_real));
+                ++fails;
+            }
+            st = rdg_ridge_frame(data, t, proj, nper, lam, V);
+            if (st != RDG_OK) break;
+            for (b = 0; b < nper; ++b) {
+                const rdg_real *Vb = V + b * d * d, *e = out + b * d;
+                for (j = 0; j < d; ++j) {
+                    rdg_real c = 0;
+                    for (i = 0; i < d; ++i) c += Vb[i * d + j] * e[i];
+                    if (j < dstar) sT += c * c; else sN += c * c;
+                }
+            }
+        }
+        tot += p.wq[q] * s; totN += p.wq[q] * sN; totT += p.wq[q] * sT;
+    }
+    rdg_free(buf); rdg_free(info); rdg__dmm_plan_free(&p);
+    if (st != RDG_OK) return st;
+    *loss = tot;
+    if (LN) *LN = totN;
+    if (LT) *LT = totT;
+    if (nfail) *nfail = fails;
+    return rdg__isfinite(tot) && rdg__isfinite(totN) && rdg__isfinite(totT) ? RDG_OK : RDG_ERR_NONFINITE;
+}
+
+/* >>linalg (large) -----------------------------------------------------------------------------
+   Symmetric eigen-decomposition for large n (the RFNN kernel K, M x M with M in the thousands),
+   where cyclic Jacobi is far too slow. Textbook algorithm (Golub & Van Loan, "Matrix
+   Computations", 4th ed.: 5.1 Householder vectors, 8.3.1 tridiagonalisation, 5.1.6 backward
+   accumulation, 8.3.2-8.3.3 implicit symmetric QR step with Wilkinson shift), written out here:
+     1. Householder tridiagonalisation Q^T A Q = T. The rank-2 update of step k is applied lazily,
+        fused with the matrix-vector product of step k+1, so the trailing matrix is read once per
+        step. Rows are updated in parallel (each row by one thread: deterministic).
+     2. Q accumulated backwards, in place (the Householder vectors live in the stale columns).
+     3. Implicit QR steps with Wilkinson shifts on T, deflating from the bottom; the Givens
+        rotations of one sweep are stored, then applied to the rows of Z = Q in parallel.
+     4. Eigenvalues sorted descending (ties by index), columns permuted, each eigenvector signed
+        so that its largest component is positive (as rdg_eigh does).
+   Cost ~ (8/3 + 2/3 + 6) n^3 flops. */
+RDG__PRIVATE rdg_real rdg__rf_hypot(rdg_real x, rdg_real y) {
+    rdg_real ax = RDG__FABS(x), ay = RDG__FABS(y), r;
+    if (ax < ay) { r = ax; ax = ay; ay = r; }
+    if (ax == 0) return 0;
+    r = ay / ax;
+    return ax * RDG__SQRT(RDG__R(1.0) + r * r);
+}
+
+/* Dot product with four independent partial sums (a fixed order: deterministic). */
+RDG__PRIVATE rdg_real rdg__rf_dot4(const rdg_real *a, const rdg_real *b, size_t n) {
+    rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+typedef struct rdg__rf_vi { rdg_real v; size_t i; } rdg__rf_vi;
+
+RDG__PRIVATE int rdg__rf_vi_desc(const void *pa, const void *pb) {
+    const rdg__rf_vi *a = (const rdg__rf_vi *)pa, *b = (const rdg__rf_vi *)pb;
+    if (a->v > b->v) return -1;
+    if (a->v < b->v) return 1;
+    return a->i < b->i ? -1 : (a->i > b->i);
+}
+
+/* Applies the rotations (rc[k - lo], rs[k - lo]), k = lo..hi-1, in order, to columns k, k+1 of
+   nr consecutive rows of Z (row stride ld): Z <- Z G_lo ... G_{hi-1}. Four rows at a time are
+   interleaved (independent chains, for instruction-level parallelism); the arithmetic of each
+   row is the same in both paths. */
+RDG__PRIVATE void rdg__rf_rot_rows(rdg_real *Z, size_t ld, size_t nr, size_t lo, size_t hi,
+                                   const rdg_real *rc, const rdg_real *rs) {
+    size_t k, r;
+    if (nr == 4) {
+        rdg_real *z0 = Z, *z1 = z0 + ld, *z2 = z1 + ld, *z3 = z2 + ld;
+        rdg_real t0 = z0[lo], t1 = z1[lo], t2 = z2[lo], t3 = z3[lo];
+        for (k = lo; k < hi; ++k) {
+            rdg_real c = rc[k - lo], s = rs[k - lo];
+            rdg_real u0 = z0[k + 1], u1 = z1[k + 1], u2 = z2[k + 1], u3 = z3[k + 1];
+            z0[k] = c * t0 - s * u0; t0 = s * t0 + c * u0;
+            z1[k] = c * t1 - s * u1; t1 = s * t1 + c * u1;
+            z2[k] = c * t2 - s * u2; t2 = s * t2 + c * u2;
+            z3[k] = c * t3 - s * u3; t3 = s * t3 + c * u3;
+        }
+        z0[hi] = t0; z1[hi] = t1; z2[hi] = t2; z3[hi] = t3;
+        return;
+    }
+    for (r = 0; r < nr; ++r) {
+        rdg_real *z = Z + r * ld, tt = z[lo];
+        for (k = lo; k < hi; ++k) {
+            rdg_real c = rc[k - lo], s = rs[k - lo], u = z[k + 1];
+            z[k] = c * tt - s * u; tt = s * tt + c * u;
+        }
+        z[hi] = tt;
+    }
+}
+
+/* The QR iteration of rdg__eigh_tqr on a private copy (d, e) of T (dg0, off0), applying the
+   rotations to rows r0..r1-1 of Z. The rotations of successive sweeps are buffered (rc, rs: cap
+   >= n entries each; lh: cap sweep bounds) and applied per group of 4 rows, so that a group
+   stays in cache across several sweeps. Returns 0, or -2 when maxit sweeps do not suffice;
+   w (may be NULL) receives the unsorted eigenvalues and *iters the number of sweeps. */
+RDG__PRIVATE int rdg__rf_qr_rows(const rdg_real *dg0, const rdg_real *off0, size_t n, rdg_real *Z,
+                                 size_t r0, size_t r1, rdg_real *dg, rdg_real *off, rdg_real *rc,
+                                 rdg_real *rs, size_t *lh, size_t cap, size_t maxit, size_t *iters,
+                                 rdg_real *w) {
+    size_t used = 0, nsw = 0, hi = n - 1, iter = 0, k, lo = 0;
+    int ret = 0;
+    memcpy(dg, dg0, n * sizeof(rdg_real));
+    memcpy(off, off0, n * sizeof(rdg_real));
+    for (;;) {
+        int finished = 1;
+        while (hi > 0) {                               /* the next unreduced block [lo, hi] */
+            if (RDG__FABS(off[hi - 1]) <= RDG__EPS * (RDG__FABS(dg[hi - 1]) + RDG__FABS(dg[hi]))) {
+                off[hi - 1] = 0; --hi; continue;
+            }
+            lo = hi - 1;
+            while (lo > 0 && RDG__FABS(off[lo - 1]) > RDG__EPS * (RDG__FABS(dg[lo - 1]) + RDG__FABS(dg[lo]))) --lo;
+            if (lo > 0) off[lo - 1] = 0;
+            finished = 0;
+            break;
+        }
+        if (!finished && ++iter > maxit) { ret = -2; finished = 1; }
+        if (finished || used + (hi - lo) > cap || 2 * nsw + 2 > cap) {
+            size_t g, sw;                              /* flush the buffered sweeps */
+            for (g = r0; g < r1; g += 4) {
+                size_t nr = g + 4 <= r1 ? 4 : r1 - g, at = 0;
+                for (sw = 0; sw < nsw; ++sw) {
+                    rdg__rf_rot_rows(Z + g * n, n, nr, lh[2 * sw], lh[2 * sw + 1], rc + at, rs + at);
+                    at += lh[2 * sw + 1] - lh[2 * sw];
+                }
+            }
+            used = 0; nsw = 0;
+            if (finished) break;
+        }
+        {   /* one implicit QR sweep with the Wilkinson shift of the trailing 2 x 2 block */
+            rdg_real dd = RDG__R(0.5) * (dg[hi - 1] - dg[hi]), bb = off[hi - 1], mu, x, z, den;
+            den = dd + (dd >= 0 ? rdg__rf_hypot(dd, bb) : -rdg__rf_hypot(dd, bb));
+            mu = dg[hi] - bb * (bb / den);
+            x = dg[lo] - mu; z = off[lo];
+            for (k = lo; k < hi; ++k) {
+                rdg_real r = rdg__rf_hypot(x, z), c, s, a0, a1, e, cs;
+                if (r == 0) { c = RDG__R(1.0); s = 0; } else { c = x / r; s = -z / r; }
+                if (k > lo) off[k - 1] = r;
+                a0 = dg[k]; a1 = dg[k + 1]; e = off[k]; cs = c * s;
+                dg[k] = c * c * a0 - RDG__R(2.0) * cs * e + s * s * a1;
+                dg[k + 1] = s * s * a0 + RDG__R(2.0) * cs * e + c * c * a1;
+                off[k] = cs * (a0 - a1) + (c * c - s * s) * e;
+                if (k + 1 < hi) { z = -s * off[k + 1]; off[k + 1] *= c; x = off[k]; }
+                rc[used + k - lo] = c; rs[used + k - lo] = s;
+            }
+            lh[2 * nsw] = lo; lh[2 * nsw + 1] = hi;
+            used += hi - lo; ++nsw;
+        }
+    }
+    if (w) { memcpy(w, dg, n * sizeof(rdg_real)); *iters = iter; }
+    return ret;
+}
+
+/* Z (n x n, row-major, symmetric, both triangles) is overwritten by the eigenvectors (column j
+   belongs to w[j]); w receives the eigenvalues, descending. Returns 0 on success, -1 when an
+   allocation fails, -2 when the QR iteration does not converge in 30 n sweeps. */
+RDG__PRIVATE int rdg__eigh_tqr(rdg_real *Z, size_t n, rdg_real *w) {
+    rdg_real *dg, *off, *bet, *v, *p, *pw, *pv, *tmp = NULL;
+    rdg__rf_vi *ord;
+    size_t k, i, j, iter = 0, maxit = 30 * n + 30;
+    int nth = rdg__nthreads(n), ret = 0;
+    dg = (rdg_real *)rdg__alloc(n, 7 * sizeof(rdg_real));
+    ord = (rdg__rf_vi *)rdg__alloc(n, sizeof(rdg__rf_vi));
+    if (!dg || !ord) { rdg_free(dg); rdg_free(ord); return -1; }
+    off = dg + n; bet = off + n; v = bet + n; p = v + n; pw = p + n; pv = pw + n;
+    for (i = 0; i < n; ++i) { pv[i] = pw[i] = 0; off[i] = bet[i] = 0; }
+    /* 1. tridiagonalisation; (pv, pw) is the pending rank-2 update of the previous step */
+    for (k = 0; k + 2 < n; ++k) {
+        rdg_real *rk = Z + k * n, xmax = 0, ss = 0, alpha, x1, mu, v1, beta, kp = 0;
+        int ii, ilo = (int)(k + 1), ihi = (int)n, have_pending = k > 0;
+        if (have_pending) for (j = k; j < n; ++j) rk[j] -= pv[k] * pw[j] + pw[k] * pv[j];
+        dg[k] = rk[k];
+        for (j = k + 1; j < n; ++j) if (RDG__FABS(rk[j]) > xmax) xmax = RDG__FABS(rk[j]);
+        for (j = k + 2; j < n; ++j) { rdg_real u = rk[j] / (xmax > 0 ? xmax : RDG__R(1.0)); ss += u * u; }
+        x1 = rk[k + 1];
+        if (ss == 0) {                               /* already reduced: no reflection */
+            beta = 0; off[k] = x1;
+            for (j = k + 1; j < n; ++j) v[j] = 0;
+        } else {
+            rdg_real u1 = x1 / xmax;
+            alpha = xmax * RDG__SQRT(u1 * u1 + ss);
+            mu = x1 >= 0 ? -alpha : alpha;
+            v1 = x1 - mu;                            /* no cancellation: same sign as x1 */
+            beta = (alpha + RDG__FABS(x1)) / alpha;
+            v[k + 1] = RDG__R(1.0);
+            for (j = k + 2; j < n; ++j) v[j] = rk[j] / v1;
+            off[k] = mu;
+        }
+        bet[k] = beta;
+        for (j = k + 1; j < n; ++j) Z[j * n + k] = v[j];   /* column k is stale from now on */
+        /* rows k+1..n-1: apply the pending update, then p = beta A v */
+        RDG__OMP(parallel for schedule(static) num_threads(nth) if (n - k > 256))
+        for (ii = ilo; ii < ihi; ++ii) {
+            size_t r = (size_t)ii, jj;
+            rdg_real *row = Z + r * n, acc = 0;
+            if (have_pending) {
+                rdg_real a1 = pv[r], a2 = pw[r];
+                for (jj = k + 1; jj < n; ++jj) row[jj] -= a1 * pw[jj] + a2 * pv[jj];
+            }
+            if (beta != 0) acc = rdg__rf_dot4(row + k + 1, v + k + 1, n - k - 1);
+            p[r] = beta * acc;
+        }
+        for (j = k + 1; j < n; ++j) kp += p[j] * v[j];
+        kp *= RDG__R(0.5) * beta;
+        for (j = k + 1; j < n; ++j) { pv[j] = v[j]; pw[j] = p[j] - kp * v[j]; }
+        pv[k] = pw[k] = 0;
+    }
+    if (n >= 2) {
+        size_t a = n - 2, b = n - 1;
+        if (n > 2) {                                 /* the last pending update, rows n-2, n-1 */
+            for (j = a; j < n; ++j) Z[a * n + j] -= pv[a] * pw[j] + pw[a] * pv[j];
+            for (j = a; j < n; ++j) Z[b * n + j] -= pv[b] * pw[j] + pw[b] * pv[j];
+        }
+        dg[a] = Z[a * n + a]; dg[b] = Z[b * n + b]; off[a] = Z[a * n + b];
+    } else {
+        dg[0] = Z[0];
+    }
+    /* 2. Q = H_0 ... H_{n-3} by backward accumulation, in place, in groups of RB reflectors:
+       the group's vectors are copied out, their rows/columns reset to the identity, then each
+       panel of 16 columns (in cache) gets the group's reflectors H_khi, ..., H_klo in turn;
+       reflector k touches rows and columns > k only. Panels in parallel, no reductions. */
+    if (n >= 3) {
+        size_t RB = 32, khi, klo;
+        rdg_real *vb = (rdg_real *)rdg__alloc(RB, n * sizeof(rdg_real));
+        if (!vb) { rdg_free(dg); rdg_free(ord); return -1; }
+        Z[(n - 1) * n + (n - 1)] = RDG__R(1.0);
+        for (khi = n - 3 + 1; khi-- > 0; khi = klo) {
+            int jb, nbj;
+            size_t kk, c0;
+            klo = khi + 1 > RB ? khi + 1 - RB : 0;
+            for (kk = klo; kk <= khi; ++kk)         /* v_kk on rows kk+1..n-1 */
+                for (i = kk + 1; i < n; ++i) vb[(kk - klo) * n + i] = Z[i * n + kk];
+            for (kk = klo + 1; kk <= khi + 1; ++kk) {
+                for (j = klo + 1; j < n; ++j) { Z[kk * n + j] = 0; Z[j * n + kk] = 0; }
+                Z[kk * n + kk] = RDG__R(1.0);
+            }
+            c0 = klo + 1;
+            nbj = (int)((n - c0 + 15) / 16);
+            RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth) if ((n - klo) * (khi - klo + 1) > 32768))
+            for (jb = 0; jb < nbj; ++jb) {
+                size_t ja = c0 + (size_t)jb * 16, je = ja + 16 < n ? ja + 16 : n, k2, r, jj;
+                rdg_real acc[16];
+                for (k2 = khi + 1; k2-- > klo;) {
+                    const rdg_real *vk = vb + (k2 - klo) * n;
+                    size_t js = ja > k2 + 1 ? ja : k2 + 1, nj;
+                    rdg_real beta = bet[k2];
+                    if (js >= je || beta == 0) continue;
+                    nj = je - js;
+                    for (jj = 0; jj < nj; ++jj) acc[jj] = 0;
+                    for (r = k2 + 1; r < n; ++r) {
+                        const rdg_real *row = Z + r * n + js;
+                        rdg_real vr = vk[r];
+                        for (jj = 0; jj < nj; ++jj) acc[jj] += vr * row[jj];
+                    }
+                    for (jj = 0; jj < nj; ++jj) acc[jj] *= beta;
+                    for (r = k2 + 1; r < n; ++r) {
+                        rdg_real *row = Z + r * n + js, vr = vk[r];
+                        for (jj = 0; jj < nj; ++jj) row[jj] -= vr * acc[jj];
+                    }
+                }
+            }
+            if (klo == 0) break;
+        }
+        rdg_free(vb);
+        for (j = 0; j < n; ++j) { Z[j] = 0; Z[j * n] = 0; }
+        Z[0] = RDG__R(1.0);
+    } else if (n == 2) {
+        Z[0] = Z[3] = RDG__R(1.0); Z[1] = Z[2] = 0;
+    } else {
+        Z[0] = RDG__R(1.0);
+    }
+    /* 3. implicit symmetric QR with Wilkinson shifts. No synchronisation: every thread runs the
+       same (O(n) per sweep, deterministic) iteration on its own copy of T and applies the
+       rotations to its own block of rows of Z (block edges are multiples of 4, so each row is
+       always handled by the same kernel). */
+    {
+        int ic, nch = nth;
+        size_t cap = 4 * n + 64, per = 2 * n + 2 * cap;   /* rotations buffered per flush */
+        rdg_real *qs = (rdg_real *)rdg__alloc((size_t)nch, per * sizeof(rdg_real));
+        size_t *lh = (size_t *)rdg__alloc((size_t)nch, cap * sizeof(size_t));
+        int *res = (int *)rdg__alloc((size_t)nch, sizeof(int));
+        if (!qs || !lh || !res) { rdg_free(qs); rdg_free(lh); rdg_free(res); rdg_free(dg); rdg_free(ord); return -1; }
+        RDG__OMP(parallel for schedule(static, 1) num_threads(nth))
+        for (ic = 0; ic < nch; ++ic) {
+            size_t ng = (n + 3) / 4, g0 = ng * (size_t)ic / (size_t)nch, g1 = ng * ((size_t)ic + 1) / (size_t)nch;
+            size_t r0 = 4 * g0, r1 = 4 * g1 < n ? 4 * g1 : n;
+            rdg_real *sc = qs + (size_t)ic * per;
+            res[ic] = rdg__rf_qr_rows(dg, off, n, Z, r0, r1, sc, sc + n, sc + 2 * n, sc + 2 * n + cap,
+                                      lh + (size_t)ic * cap, cap, maxit, &iter, ic == 0 ? w : NULL);
+        }
+        ret = res[0];
+        rdg_free(qs); rdg_free(lh); rdg_free(res);
+    }
+    /* 4. sort descending, permute columns, fix signs */
+    for (i = 0; i < n; ++i) { ord[i].v = w[i]; ord[i].i = i; }
+    qsort(ord, n, sizeof(rdg__rf_vi), rdg__rf_vi_desc);
+    for (i = 0; i < n; ++i) w[i] = ord[i].v;
+    tmp = (rdg_real *)rdg__alloc((size_t)nth, n * sizeof(rdg_real));
+    if (!tmp) { rdg_free(dg); rdg_free(ord); return -1; }
+    {
+        int ir;
+        RDG__OMP(parallel for schedule(static) num_threads(nth) if (n > 64))
+        for (ir = 0; ir < (int)n; ++ir) {
+            rdg_real *row = Z + (size_t)ir * n, *tr = tmp + (size_t)rdg__thread_id() * n;
+            size_t jj;
+            for (jj = 0; jj < n; ++jj) tr[jj] = row[ord[jj].i];
+            memcpy(row, tr, n * sizeof(rdg_real));
+        }
+    }
+    for (j = 0; j < n; ++j) { p[j] = 0; v[j] = RDG__R(1.0); }   /* p: max |component|, v: sign */
+    for (i = 0; i < n; ++i) {
+        const rdg_real *row = Z + i * n;
+        for (j = 0; j < n; ++j) {
+            rdg_real a = RDG__FABS(row[j]);
+            if (a > p[j]) { p[j] = a; v[j] = row[j] < 0 ? RDG__R(-1.0) : RDG__R(1.0); }
+        }
+    }
+    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) Z[i * n + j] *= v[j];
+    rdg_free(tmp); rdg_free(dg); rdg_free(ord);
+    return ret;
+}
+
+/* >>rf -----------------------------------------------------------------------------------------
+   Random feature network, MATH.md 6: m(x, t) = A relu(W x + U e(t) + b) / sqrt(M).
+   Streams: W, U, b, A are drawn from (seed, RDG__RF_STREAM + 0..3), so rdg_rf_init_A(GAUSS)
+   with the same seed reproduces the A of rdg_rfnn_init, and a network never shares a stream
+   with the DMM nodes (which use (seed, q) for small q).
+   Fourier embedding (rdg_embed_fourier) e(t) = [1, sin(2 pi k t / T) for k = 1..nfreq,
+   cos(2 pi k t / T) for k = 1..nfreq] (sines first, then cosines).
+   Features of one sample: c(t) = U e(t) + b is computed once per time, then
+   phi_j = max(0, c_j + W_j . x) / sqrt(M). The loss, the model view and the quadratic form all
+   call the same two helpers, so their features are bit-identical. */
+#define RDG__RF_STREAM 0x5246464E00000000ULL   /* "RFFN" */
+#define RDG__RF_MAXM ((size_t)1 << 20)
+
+RDG__PRIVATE int rdg__rf_ok(const rdg_rfnn *rf) {
+    return rf && rf->W && rf->U && rf->b && rf->A && rf->d >= 1 && rf->d <= 4096 && rf->M >= 1
+        && rf->M <= RDG__RF_MAXM && rf->nfreq >= 1 && rf->nfreq <= RDG__RF_MAXM
+        && rdg__isfinite(rf->T) && rf->T > 0;
+}
+
+/* c = U e(t) + b (M entries); e is 2 nfreq + 1 scratch. */
+RDG__PRIVATE void rdg__rf_shift(const rdg_rfnn *rf, rdg_real t, rdg_real *c, rdg_real *e) {
+    size_t j, l, E = 2 * rf->nfreq + 1;
+    (void)rdg_embed_fourier(t, rf->T, rf->nfreq, e);   /* arguments checked by the callers */
+    for (j = 0; j < rf->M; ++j) {
+        const rdg_real *u = rf->U + j * E;
+        rdg_real s = 0;
+        for (l = 0; l < E; ++l) s += u[l] * e[l];
+        c[j] = s + rf->b[j];
+    }
+}
+
+/* phi (M) of one point x (d) given c = U e(t) + b. */
+RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi) {
+    size_t j, k, d = rf->d, M = rf->M;
+    rdg_real sc = RDG__R(1.0) / RDG__SQRT((rdg_real)M);
+    for (j = 0; j < M; ++j) {
+        const rdg_real *w = rf->W + j * d;
+        rdg_real z = c[j];
+        for (k = 0; k < d; ++k) z += w[k] * x[k];
+        phi[j] = z > 0 ? z * sc : 0;
+    }
+}
+
+RDG__PRIVATE void rdg__rf_gauss(rdg_real *v, size_t n, rdg_real sd, unsigned long long seed,
+                                unsigned long long stream) {
+    rdg_rng r;
+    size_t i;
+    rdg_rng_init(&r, seed, stream);
+    for (i = 0; i < n; ++i) v[i] = sd * rdg_rng_normal(&r);
+}
+
+RDGDEF rdg_status rdg_rfnn_init(rdg_rfnn *rf, size_t d, size_t M, size_t nfreq, rdg_real T,
+                                unsigned long long seed) {
+    size_t E, tot;
+    int ok = 1;
+    if (!rf) return RDG_ERR_INVALID;
+    memset(rf, 0, sizeof *rf);
+    if (nfreq == 0) nfreq = 128;
+    if (T == 0) T = RDG__R(10.0);
+    if (d == 0 || M == 0 || !rdg__isfinite(T) || !(T > 0)) return RDG_ERR_INVALID;
+    if (d > 4096 || M > RDG__RF_MAXM || nfreq > RDG__RF_MAXM) return RDG_ERR_OVERFLOW;
+    E = 2 * nfreq + 1;
+    tot = rdg__mul(M, d + E + 1 + d, &ok);
+    if (!ok || tot > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    rf->W = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
+    if (!rf->W) return RDG_ERR_NOMEM;
+    rf->U = rf->W + M * d; rf->b = rf->U + M * E; rf->A = rf->b + M;
+    rf->d = d; rf->M = M; rf->nfreq = nfreq; rf->T = T;
+    rdg__rf_gauss(rf->W, M * d, RDG__R(1.0) / RDG__SQRT((rdg_real)d), seed, RDG__RF_STREAM + 0);
+    rdg__rf_gauss(rf->U, M * E, RDG__R(1.0) / RDG__SQRT((rdg_real)E), seed, RDG__RF_STREAM + 1);
+    rdg__rf_gauss(rf->b, M, RDG__R(1.0), seed, RDG__RF_STREAM + 2);
+    rdg__rf_gauss(rf->A, d * M, RDG__R(1.0), seed, RDG__RF_STREAM + 3);
+    return RDG_OK;
+}
+
+RDGDEF void rdg_rfnn_free(rdg_rfnn *rf) {
+    if (!rf) return;
+    rdg_free(rf->W);
+    memset(rf, 0, sizeof *rf);
+}
+
+/* Shared by features and the model: checks and the per-call scratch (c, e, nth rows of phi). */
+RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
+                                      int nth, rdg_real **scratch) {
+    int ok = 1;
+    size_t E;
+    *scratch = NULL;
+    if (!rdg__rf_ok(rf) || !x || B == 0 || !rdg__t_ok(t)) return RDG_ERR_INVALID;
+    rdg__mul(B, rf->M, &ok);
+    rdg__mul(B, rf->d, &ok);
+    if (!ok || B > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(x, B * rf->d)) return RDG_ERR_NONFINITE;
+    E = 2 * rf->nfreq + 1;
+    *scratch = (rdg_real *)rdg__alloc(rf->M * ((size_t)nth + 1) + E, sizeof(rdg_real));
+    if (!*scratch) return RDG_ERR_NOMEM;
+    rdg__rf_shift(rf, t, *scratch, *scratch + rf->M);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_rfnn_features(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
+                                    rdg_real *phi) {
+    rdg_real *c;
+    rdg_status st;
+    int ib;
+    if (!phi) return RDG_ERR_INVALID;
+    st = rdg__rf_begin(rf, t, x, B, 0, &c);
+    if (st != RDG_OK) return st;
+    RDG__OMP(parallel for schedule(static) if (B * rf->M > 65536))
+    for (ib = 0; ib < (int)B; ++ib)
+        rdg__rf_feat(rf, c, x + (size_t)ib * rf->d, phi + (size_t)ib * rf->M);
+    rdg_free(c);
+    return RDG_OK;
+}
+
+/* The model: out_b = A phi(x_b, t). Points in parallel (nested calls run on one thread). */
+RDG__PRIVATE rdg_status rdg__rf_eval(const void *self, rdg_real t, const rdg_real *x, size_t B,
+                                     rdg_real *out) {
+    const rdg_rfnn *rf = (const rdg_rfnn *)self;
+    rdg_real *c;
+    rdg_status st;
+    int ib, nth = rdg__nthreads(B);
+    if (!out) return RDG_ERR_INVALID;
+    st = rdg__rf_begin(rf, t, x, B, nth, &c);
+    if (st != RDG_OK) return st;
+    RDG__OMP(parallel for schedule(static) num_threads(nth) if (B * rf->M > 65536))
+    for (ib = 0; ib < (int)B; ++ib) {
+        size_t b = (size_t)ib, i, M = rf->M, d = rf->d;
+        rdg_real *phi = c + M + 2 * rf->nfreq + 1 + (size_t)rdg__thread_id() * M;
+        rdg__rf_feat(rf, c, x + b * d, phi);
+        for (i = 0; i < d; ++i) out[b * d + i] = rdg__rf_dot4(rf->A + i * M, phi, M);
+    }
+    rdg_free(c);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_rfnn_model(const rdg_rfnn *rf, rdg_model *m) {
+    if (!m) return RDG_ERR_INVALID;
+    memset(m, 0, sizeof *m);
+    if (!rdg__rf_ok(rf)) return RDG_ERR_INVALID;
+    m->kind = RDG_MODEL_RFNN;
+    m->d = rf->d;
+    m->eval = rdg__rf_eval;
+    m->self = rf;
+    return RDG_OK;
+}
+
+/* The quadratic form of the DMM loss in A (MATH.md 6). One allocation (base K) holds
+   K (M x M), kvec (M x M), B (d x M), Ainf (d x M), kval (M) and, after them, two private
+   d-vectors: crow_i = sum_q w_q x0_qi^2 (c by output row) and lex_i, the DMM loss of the exact
+   posterior mean by output row on the same samples (for the row split of the architecture
+   error). */
+RDG__PRIVATE rdg_real *rdg__rfq_crow(const rdg_rf_quad *q) { return q->kval + q->M; }
+RDG__PRIVATE rdg_real *rdg__rfq_lex(const rdg_rf_quad *q) { return q->kval + q->M + q->d; }
+
+RDG__PRIVATE int rdg__rfq_ok(const rdg_rf_quad *q) {
+    return q && q->K && q->B && q->kval && q->kvec && q->Ainf && q->d >= 1 && q->M >= 1
+        && q->M <= RDG__RF_MAXM;
+}
+
+RDGDEF void rdg_rf_quad_free(rdg_rf_quad *q) {
+    if (!q) return;
+    rdg_free(q->K);
+    memset(q, 0, sizeof *q);
+}
+
+/* K[i0..i0+ni-1][j0..j0+nj-1] += sum_s P[s][i] Q[s][j] (P, Q sample-major with leading
+   dimension ld); 4 x 4 register block with a generic edge. */
+RDG__PRIVATE void rdg__rf_k44(const rdg_real *P, const rdg_real *Q, size_t ld, size_t sc,
+                              size_t i0, size_t ni, size_t j0, size_t nj, rdg_real *K, size_t M) {
+    size_t s;
+    if (ni == 4 && nj == 4) {
+        rdg_real a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        rdg_real a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+        rdg_real *k0 = K + i0 * M + j0, *k1 = k0 + M, *k2 = k1 + M, *k3 = k2 + M;
+        for (s = 0; s < sc; ++s) {
+            const rdg_real *p = P + s * ld + i0, *qq = Q + s * ld + j0;
+            rdg_real p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+            rdg_real q0 = qq[0], q1 = qq[1], q2 = qq[2], q3 = qq[3];
+            a00 += p0 * q0; a01 += p0 * q1; a02 += p0 * q2; a03 += p0 * q3;
+            a10 += p1 * q0; a11 += p1 * q1; a12 += p1 * q2; a13 += p1 * q3;
+            a20 += p2 * q0; a21 += p2 * q1; a22 += p2 * q2; a23 += p2 * q3;
+            a30 += p3 * q0; a31 += p3 * q1; a32 += p3 * q2; a33 += p3 * q3;
+        }
+        k0[0] += a00; k0[1] += a01; k0[2] += a02; k0[3] += a03;
+        k1[0] += a10; k1[1] += a11; k1[2] += a12; k1[3] += a13;
+        k2[0] += a20; k2[1] += a21; k2[2] += a22; k2[3] += a23;
+        k3[0] += a30; k3[1] += a31; k3[2] += a32; k3[3] += a33;
+    } else {
+        size_t r, c;
+        for (r = 0; r < ni; ++r) for (c = 0; c < nj; ++c) {
+            rdg_real a = 0;
+            for (s = 0; s < sc; ++s) a += P[s * ld + i0 + r] * Q[s * ld + j0 + c];
+            K[(i0 + r) * M + j0 + c] += a;
+        }
+    }
+}
+
+/* Adds one slab of sc samples to K (lower triangle by 4 x 4 blocks), B and the row constants.
+   PS: sc x M features, QS: scratch sc x M, ws: weights, X0: sc x d. Row blocks of K in
+   parallel; every entry is summed by one thread in sample order. */
+RDG__PRIVATE void rdg__rf_slab(rdg_rf_quad *q, const rdg_real *PS, rdg_real *QS, const rdg_real *ws,
+                               const rdg_real *X0, size_t sc, rdg_real *crow) {
+    size_t M = q->M, d = q->d, s, i, j;
+    int ib, nb = (int)((M + 3) / 4), jb, nbj = (int)((M + 255) / 256);
+    for (s = 0; s < sc; ++s) for (j = 0; j < M; ++j) QS[s * M + j] = ws[s] * PS[s * M + j];
+    RDG__OMP(parallel for schedule(dynamic, 1))
+    for (ib = nb - 1; ib >= 0; --ib) {            /* long rows first: better balance */
+        size_t i0 = (size_t)ib * 4, ni = i0 + 4 <= M ? 4 : M - i0, j0;
+        for (j0 = 0; j0 <= i0; j0 += 4)
+            rdg__rf_k44(PS, QS, M, sc, i0, ni, j0, j0 + 4 <= M ? 4 : M - j0, q->K, M);
+    }
+    RDG__OMP(parallel for schedule(static))
+    for (jb = 0; jb < nbj; ++jb) {
+        size_t ja = (size_t)jb * 256, je = ja + 256 < M ? ja + 256 : M, ss, ii, jj;
+        for (ii = 0; ii < d; ++ii) {
+            rdg_real *Bi = q->B + ii * M;
+            for (ss = 0; ss < sc; ++ss) {
+                rdg_real f = X0[ss * d + ii];
+                const rdg_real *qs = QS + ss * M;
+                if (f != 0) for (jj = ja; jj < je; ++jj) Bi[jj] += f * qs[jj];
+            }
+        }
+    }
+    for (s = 0; s < sc; ++s) for (i = 0; i < d; ++i) crow[i] += ws[s] * X0[s * d + i] * X0[s * d + i];
+}
+
+/* Eigen-decomposition of K, pseudo-inverse rank, A_inf = B K^+, cstar. */
+RDG__PRIVATE int rdg__rf_rank(const rdg_rf_quad *q) {
+    size_t j, r = 0;
+    rdg_real tol = (rdg_real)q->M * RDG__EPS * q->kval[0];
+    if (!(q->kval[0] > 0)) return 0;
+    for (j = 0; j < q->M; ++j) if (q->kval[j] > tol) r = j + 1;
+    return (int)r;
+}
+
+/* R = A U (d x M), U = kvec: R_ij = sum_r A_ir U_rj; columns in parallel blocks. */
+RDG__PRIVATE void rdg__rf_times_U(const rdg_rf_quad *q, const rdg_real *A, rdg_real *R) {
+    size_t M = q->M, d = q->d;
+    int jb, nbj = (int)((M + 127) / 128);
+    RDG__OMP(parallel for schedule(static) if (M > 128))
+    for (jb = 0; jb < nbj; ++jb) {
+        size_t ja = (size_t)jb * 128, je = ja + 128 < M ? ja + 128 : M, i, r, jj;
+        for (i = 0; i < d; ++i) {
+            rdg_real *Ri = R + i * M;
+            for (jj = ja; jj < je; ++jj) Ri[jj] = 0;
+            for (r = 0; r < M; ++r) {
+                rdg_real a = A[i * M + r];
+                const rdg_real *u = q->kvec + r * M;
+                if (a != 0) for (jj = ja; jj < je; ++jj) Ri[jj] += a * u[jj];
+            }
+        }
+    }
+}
+
+/* A = G U^T (d x M): A_ir = sum_j G_ij U_rj; rows r in parallel. */
+RDG__PRIVATE void rdg__rf_times_Ut(const rdg_rf_quad *q, const rdg_real *G, rdg_real *A) {
+    size_t M = q->M, d = q->d;
+    int ir;
+    RDG__OMP(parallel for schedule(static) if (M > 128))
+    for (ir = 0; ir < (int)M; ++ir) {
+        size_t r = (size_t)ir, i;
+        for (i = 0; i < d; ++i) A[i * M + r] = rdg__rf_dot4(G + i * M, q->kvec + r * M, M);
+    }
+}
+
+/* lex_i = sum over the plan's samples of w (m_t(x_t)_i - x0_i)^2: the exact posterior mean's
+   DMM loss by output row. Nodes in parallel, one density workspace per thread, per-node
+   partial sums added in node order. */
+RDG__PRIVATE rdg_status rdg__rf_lex(const rdg__dmm_plan *p, rdg_real *lex) {
+    size_t d = p->d, nd = p->nper * d, q, i;
+    int nth = rdg__nthreads(p->nq), iq, ok = 1;
+    rdg__ws *pool;
+    rdg_real *part, *buf;
+    rdg__mul(rdg__mul(nd, 2, &ok), (size_t)nth, &ok);
+    rdg__mul(p->nq, d, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    pool = rdg__pool_alloc(nth, p->g->n, d, p->t[0]);
+    part = (rdg_real *)rdg__alloc(p->nq * d, sizeof(rdg_real));
+    buf = (rdg_real *)rdg__alloc(2 * nd * (size_t)nth, sizeof(rdg_real));
+    if (!pool || !part || !buf) { rdg__pool_free(pool, nth); rdg_free(part); rdg_free(buf); return RDG_ERR_NOMEM; }
+    RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
+    for (iq = 0; iq < (int)p->nq; ++iq) {
+        int tid = rdg__thread_id();
+        rdg__ws *w = &pool[tid];
+        rdg_real *x0 = buf + (size_t)tid * 2 * nd, *xt = x0 + nd, *pq = part + (size_t)iq * d;
+        size_t b, j;
+        for (j = 0; j < d; ++j) pq[j] = 0;
+        if (rdg__dmm_node(p, (size_t)iq, x0, xt) != RDG_OK) { pq[0] = -1; continue; }   /* NOMEM marker */
+        rdg_ou(p->t[iq], &w->a, &w->s2);
+        for (b = 0; b < p->nper; ++b) {
+            rdg__eval(p->g, xt + b * d, w, 0);
+            for (j = 0; j < d; ++j) { rdg_real e = w->m[j] - x0[b * d + j]; pq[j] += e * e; }
+        }
+        for (j = 0; j < d; ++j) pq[j] *= p->wq[iq];
+    }
+    for (q = 0; q < p->nq; ++q) if (part[q * d] < 0) { rdg__pool_free(pool, nth); rdg_free(part); rdg_free(buf); return RDG_ERR_NOMEM; }
+    for (q = 0; q < p->nq; ++q) for (i = 0; i < d; ++i) lex[i] += part[q * d + i];
+    rdg__pool_free(pool, nth); rdg_free(part); rdg_free(buf);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
+                                    const rdg_dmm_opts *o, rdg_rf_quad *q) {
+    rdg__dmm_plan p;
+    rdg_status st;
+    rdg_real *base, *X0 = NULL, *XT = NULL, *CT = NULL, *PS = NULL, *QS = NULL, *WS = NULL, *EM = NULL;
+    rdg_real *crow, *lex;
+    size_t M, d, MM, tot, npn, q0, ns, SC = 256, i, j;
+    int ok = 1, eig;
+    if (!q) return RDG_ERR_INVALID;
+    memset(q, 0, sizeof *q);
+    if (!rdg__rf_ok(rf) || !rdg__gmm_ok(data) || rf->d != data->d) return RDG_ERR_INVALID;
+    st = rdg__dmm_plan_make(o, data, &p);
+    if (st != RDG_OK) return st;
+    M = rf->M; d = rf->d;
+    MM = rdg__mul(M, M, &ok);
+    tot = rdg__mul(2, MM, &ok);
+    tot += 2 * d * M + M + 2 * d;
+    if (!ok || tot < MM) { rdg__dmm_plan_free(&p); return RDG_ERR_OVERFLOW; }
+    base = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
+    npn = p.nper <= SC ? SC / p.nper : 1;          /* nodes per group */
+    if (npn > p.nq) npn = p.nq;
+    ns = npn * p.nper;                             /* samples per group */
+    X0 = (rdg_real *)rdg__alloc(ns * d, 2 * sizeof(rdg_real));
+    CT = (rdg_real *)rdg__alloc(npn * M + 2 * rf->nfreq + 1, sizeof(rdg_real));
+    PS = (rdg_real *)rdg__alloc(SC * M, 2 * sizeof(rdg_real));
+    WS = (rdg_real *)rdg__alloc(ns, sizeof(rdg_real));
+    if (!base || !X0 || !CT || !PS || !WS) {
+        rdg_free(base); rdg_free(X0); rdg_free(CT); rdg_free(PS); rdg_free(WS);
+        rdg__dmm_plan_free(&p);
+        return RDG_ERR_NOMEM;
+    }
+    XT = X0 + ns * d; QS = PS + SC * M; EM = CT + npn * M;
+    q->d = d; q->M = M;
+    q->K = base; q->kvec = base + MM; q->B = q->kvec + MM; q->Ainf = q->B + d * M;
+    q->kval = q->Ainf + d * M;
+    crow = rdg__rfq_crow(q); lex = rdg__rfq_lex(q);
+    memset(base, 0, tot * sizeof(rdg_real));
+    /* groups of whole nodes; each group is cut into slabs of at most SC samples */
+    for (q0 = 0; q0 < p.nq && st == RDG_OK; q0 += npn) {
+        size_t q1 = q0 + npn < p.nq ? q0 + npn : p.nq, nsg = (q1 - q0) * p.nper, s0, qq;
+        int iq;
+        RDG__OMP(parallel for schedule(static))
+        for (iq = (int)q0; iq < (int)q1; ++iq) {
+            size_t off = ((size_t)iq - q0) * p.nper * d;
+            WS[off / d] = rdg__dmm_node(&p, (size_t)iq, X0 + off, XT + off) != RDG_OK ? -1 : 0;   /* NOMEM marker */
+        }
+        for (qq = q0; qq < q1; ++qq) if (WS[(qq - q0) * p.nper] < 0) st = RDG_ERR_NOMEM;
+        if (st != RDG_OK) break;
+        for (qq = q0; qq < q1; ++qq) {             /* c(t) per node; weights per sample */
+            rdg__rf_shift(rf, p.t[qq], CT + (qq - q0) * M, EM);
+            for (i = 0; i < p.nper; ++i) WS[(qq - q0) * p.nper + i] = p.wq[qq];
+        }
+        for (s0 = 0; s0 < nsg && st == RDG_OK; s0 += SC) {
+            size_t sc = nsg - s0 < SC ? nsg - s0 : SC;
+            int is;
+            RDG__OMP(parallel for schedule(static))
+            for (is = 0; is < (int)sc; ++is) {
+                size_t s = s0 + (size_t)is, node = s / p.nper;
+                rdg__rf_feat(rf, CT + node * M, XT + s * d, PS + (size_t)is * M);
+            }
+            rdg__rf_slab(q, PS, QS, WS + s0, X0 + s0 * d, sc, crow);
+        }
+    }
+    rdg_free(X0); rdg_free(CT); rdg_free(PS); rdg_free(WS);
+    if (st == RDG_OK) st = rdg__rf_lex(&p, lex);
+    rdg__dmm_plan_free(&p);
+    if (st != RDG_OK) { rdg_rf_quad_free(q); return st; }
+    for (i = 0; i < M; ++i) for (j = 0; j < i; ++j) q->K[j * M + i] = q->K[i * M + j];
+    for (i = 0; i < d; ++i) q->c += crow[i];
+    /* eigen-decomposition, A_inf = B K^+ = sum_j (B u_j / k_j) u_j^T, cstar */
+    memcpy(q->kvec, q->K, MM * sizeof(rdg_real));
+    eig = rdg__eigh_tqr(q->kvec, M, q->kval);
+    if (eig != 0) { rdg_rf_quad_free(q); return eig == -1 ? RDG_ERR_NOMEM : RDG_ERR_NOT_CONVERGED; }
+    {
+        rdg_real *G = (rdg_real *)rdg__alloc(d * M, sizeof(rdg_real)), cs = 0;
+        size_t rank = (size_t)rdg__rf_rank(q);
+        if (!G) { rdg_rf_quad_free(q); return RDG_ERR_NOMEM; }
+        rdg__rf_times_U(q, q->B, G);
+        for (i = 0; i < d; ++i) for (j = 0; j < M; ++j) {
+            rdg_real g = G[i * M + j];
+            if (j < rank) { cs += g * (g / q->kval[j]); G[i * M + j] = g / q->kval[j]; }
+            else G[i * M + j] = 0;
+        }
+        rdg__rf_times_Ut(q, G, q->Ainf);
+        q->cstar = q->c - cs;
+        rdg_free(G);
+    }
+    return RDG_OK;
+}
+
+/* G = A K (d x M), K symmetric: G_ij = K_j . A_i; columns in parallel. */
+RDG__PRIVATE void rdg__rf_times_K(const rdg_rf_quad *q, const rdg_real *A, rdg_real *G) {
+    size_t M = q->M, d = q->d;
+    int ij;
+    RDG__OMP(parallel for schedule(static) if (M > 128))
+    for (ij = 0; ij < (int)M; ++ij) {
+        size_t j = (size_t)ij, i;
+        for (i = 0; i < d; ++i) G[i * M + j] = rdg__rf_dot4(q->K + j * M, A + i * M, M);
+    }
+}
+
+/* L_i(A) = a_i K a_i - 2 a_i . b_i + crow_i per output row (G: d x M scratch). */
+RDG__PRIVATE void rdg__rf_rowloss(const rdg_rf_quad *q, const rdg_real *A, rdg_real *G, rdg_real *Li) {
+    size_t i, M = q->M;
+    const rdg_real *crow = rdg__rfq_crow(q);
+    rdg__rf_times_K(q, A, G);
+    for (i = 0; i < q->d; ++i) {
+        const rdg_real *a = A + i * M;
+        Li[i] = rdg__rf_dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__rf_dot4(a, q->B + i * M, M) + crow[i];
+    }
+}
+
+RDG__PRIVATE rdg_status rdg__rf_A_check(const rdg_rf_quad *q, const rdg_real *A) {
+    if (!rdg__rfq_ok(q) || !A) return RDG_ERR_INVALID;
+    if (!rdg__allfinite(A, q->d * q->M)) return RDG_ERR_NONFINITE;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_rf_quad_loss(const rdg_rf_quad *q, const rdg_real *A, rdg_real *loss) {
+    rdg_real *G, tot;
+    size_t i, M;
+    rdg_status st = rdg__rf_A_check(q, A);
+    if (!loss) return RDG_ERR_INVALID;
+    *loss = 0;
+    if (st != RDG_OK) return st;
+    M = q->M;
+    G = (rdg_real *)rdg__alloc(q->d * M + q->d, sizeof(rdg_real));
+    if (!G) return RDG_ERR_NOMEM;
+    rdg__rf_times_K(q, A, G);
+    tot = q->c;
+    for (i = 0; i < q->d; ++i) {
+        const rdg_real *a = A + i * M;
+        tot += rdg__rf_dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__rf_dot4(a, q->B + i * M, M);
+    }
+    rdg_free(G);
+    *loss = tot;
+    return rdg__isfinite(tot) ? RDG_OK : RDG_ERR_NONFINITE;
+}
+
+RDGDEF rdg_status rdg_rf_gd(const rdg_rf_quad *q, rdg_real *A, rdg_real eta, size_t steps) {
+    rdg_real *G;
+    size_t k, i, n;
+    rdg_status st = rdg__rf_A_check(q, A);
+    if (st != RDG_OK) return st;
+    if (!rdg__isfinite(eta) || !(eta > 0)) return RDG_ERR_INVALID;
+    n = q->d * q->M;
+    G = (rdg_real *)rdg__alloc(n, sizeof(rdg_real));
+    if (!G) return RDG_ERR_NOMEM;
+    for (k = 0; k < steps; ++k) {
+        rdg__rf_times_K(q, A, G);
+        for (i = 0; i < n; ++i) A[i] -= eta * (RDG__R(2.0) * G[i] - RDG__R(2.0) * q->B[i]);
+    }
+    rdg_free(G);
+    return rdg__allfinite(A, n) ? RDG_OK : RDG_ERR_NONFINITE;
+}
+
+/* log(1 + x) accurate for small |x| (x > -1). */
+RDG__PRIVATE rdg_real rdg__rf_log1p(rdg_real x) {
+    if (RDG__FABS(x) < RDG__R(1e-4))
+        return x * (RDG__R(1.0) - x * (RDG__R(0.5) - x * (RDG__R(1.0) / RDG__R(3.0) - x * RDG__R(0.25))));
+    return RDG__LOG(RDG__R(1.0) + x);
+}
+
+/* f = (1 - 2 eta k_j)^k and 1 - f, both to full relative accuracy when 2 eta k_j is tiny. */
+RDG__PRIVATE void rdg__rf_decay(rdg_real kj, rdg_real eta, size_t k, rdg_real *f, rdg_real *omf) {
+    rdg_real x = RDG__R(2.0) * eta * kj;
+    if (k == 0 || x == 0) { *f = RDG__R(1.0); *omf = 0; return; }
+    if (x < 1) {
+        rdg_real lg = (rdg_real)k * rdg__rf_log1p(-x);
+        *f = RDG__EXP(lg);
+        *omf = -RDG__EXPM1(lg);
+    } else {                                       /* oscillating or divergent GD */
+        *f = RDG__POW(RDG__R(1.0) - x, (rdg_real)k);
+        *omf = RDG__R(1.0) - *f;
+    }
+}
+
+/* Spectral coordinates of the GD iterate: P0 = A0 U, Bu = B U (both d x M, caller scratch). */
+RDG__PRIVATE void rdg__rf_spectral(const rdg_rf_quad *q, const rdg_real *A0, rdg_real *P0, rdg_real *Bu) {
+    rdg__rf_times_U(q, A0, P0);
+    rdg__rf_times_U(q, q->B, Bu);
+}
+
+RDGDEF rdg_status rdg_rf_closed_form(const rdg_rf_quad *q, const rdg_real *A0, rdg_real eta,
+                                     size_t k, rdg_real *Ak) {
+    rdg_real *P0, *Bu;
+    size_t i, j, M, d, rank;
+    rdg_status st = rdg__rf_A_check(q, A0);
+    if (st != RDG_OK) return st;
+    if (!Ak || !rdg__isfinite(eta) || !(eta > 0)) return RDG_ERR_INVALID;
+    M = q->M; d = q->d;
+    if (!rdg__allfinite(q->kval, M)) return RDG_ERR_INVALID;
+    P0 = (rdg_real *)rdg__alloc(2 * d * M, sizeof(rdg_real));
+    if (!P0) return RDG_ERR_NOMEM;
+    Bu = P0 + d * M;
+    rdg__rf_spectral(q, A0, P0, Bu);
+    rank = (size_t)rdg__rf_rank(q);
+    /* G_j = f_j A0 u_j + (1 - f_j) B u_j / k_j on range(K); A0 u_j on its kernel */
+    for (j = 0; j < rank; ++j) {
+        rdg_real f, omf;
+        rdg__rf_decay(q->kval[j], eta, k, &f, &omf);
+        for (i = 0; i < d; ++i) P0[i * M + j] = f * P0[i * M + j] + omf * (Bu[i * M + j] / q->kval[j]);
+    }
+    rdg__rf_times_Ut(q, P0, Ak);
+    rdg_free(P0);
+    return rdg__allfinite(Ak, d * M) ? RDG_OK : RDG_ERR_NONFINITE;
+}
+
+RDGDEF rdg_status rdg_rf_init_A(const rdg_rf_quad *q, rdg_rf_init kind, size_t d, size_t M,
+                                unsigned long long seed, rdg_real *A) {
+    size_t i, j, n;
+    int ok = 1;
+    if (!A || d == 0 || M == 0) return RDG_ERR_INVALID;
+    n = rdg__mul(d, M, &ok);
+    if (!ok || n > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    switch (kind) {
+    case RDG_RF_INIT_GAUSS: rdg__rf_gauss(A, n, RDG__R(1.0), seed, RDG__RF_STREAM + 3); break;
+    case RDG_RF_INIT_ZERO: for (i = 0; i < n; ++i) A[i] = 0; break;
+    case RDG_RF_INIT_ONES: for (i = 0; i < n; ++i) A[i] = RDG__R(1.0); break;
+    case RDG_RF_INIT_SLOW: {
+        /* every row sqrt(M) u, u the eigenvector of the smallest eigenvalue kept by the
+           pseudo-inverse (k > M eps k_max): |A|_F^2 = d M, as for ONES */
+        int r;
+        rdg_real sc = RDG__SQRT((rdg_real)M);
+        if (!rdg__rfq_ok(q) || q->d != d || q->M != M) return RDG_ERR_INVALID;
+        r = rdg__rf_rank(q);
+        if (r == 0) return RDG_ERR_SINGULAR;       /* K = 0: no non-zero eigenvalue */
+        for (i = 0; i < d; ++i) for (j = 0; j < M; ++j) A[i * M + j] = sc * q->kvec[j * M + (size_t)(r - 1)];
+        break;
+    }
+    default: return RDG_ERR_INVALID;
+    }
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_rf_split(const rdg_rf_quad *q, const rdg_real *A0, rdg_real eta, size_t k,
+                               rdg_real lpm_min, const size_t *normal_rows, size_t nnormal,
+                               rdg_rf_errors *e) {
+    rdg_real *P0, *Bu, *Ak, *G, *Li, *opt_i;
+    const rdg_real *crow, *lex;
+    unsigned char *isn;
+    size_t i, j, M, d, rank;
+    rdg_status st;
+    if (!e) return RDG_ERR_INVALID;
+    memset(e, 0, sizeof *e);
+    st = rdg__rf_A_check(q, A0);
+    if (st != RDG_OK) return st;
+    M = q->M; d = q->d;
+    if (!rdg__isfinite(eta) || !(eta > 0) || !rdg__isfinite(lpm_min) || nnormal > d
+        || (nnormal > 0 && !normal_rows) || !rdg__allfinite(q->kval, M)) return RDG_ERR_INVALID;
+    isn = (unsigned char *)rdg__alloc(d, 1);
+    P0 = (rdg_real *)rdg__alloc(4 * d * M + 2 * d, sizeof(rdg_real));
+    if (!isn || !P0) { rdg_free(isn); rdg_free(P0); return RDG_ERR_NOMEM; }
+    memset(isn, 0, d);
+    for (i = 0; i < nnormal; ++i) {
+        if (normal_rows[i] >= d || isn[normal_rows[i]]) { rdg_free(isn); rdg_free(P0); return RDG_ERR_INVALID; }
+        isn[normal_rows[i]] = 1;
+    }
+    Bu = P0 + d * M; Ak = Bu + d * M; G = Ak + d * M; Li = G + d * M; opt_i = Li + d;
+    crow = rdg__rfq_crow(q); lex = rdg__rfq_lex(q);
+    st = rdg_rf_closed_form(q, A0, eta, k, Ak);
+    if (st == RDG_OK) {
+        rdg_real tot = 0;
+        rdg__rf_rowloss(q, Ak, G, Li);
+        for (i = 0; i < d; ++i) tot += Li[i];
+        e->loss = tot;
+        rdg__rf_spectral(q, A0, P0, Bu);
+        rank = (size_t)rdg__rf_rank(q);
+        /* opt_i = sum_j k_j f_j^2 ((A0 - Ainf) u_j)_i^2; L_i(Ainf) = crow_i - sum_j (B u_j)_i^2 / k_j */
+        for (i = 0; i < d; ++i) { opt_i[i] = 0; Li[i] = crow[i]; }
+        for (j = 0; j < rank; ++j) {
+            rdg_real f, omf, kj = q->kval[j];
+            rdg__rf_decay(kj, eta, k, &f, &omf);
+            for (i = 0; i < d; ++i) {
+                rdg_real bu = Bu[i * M + j], dlt = P0[i * M + j] - bu / kj;
+                opt_i[i] += kj * (f * dlt) * (f * dlt);
+                Li[i] -= bu * (bu / kj);
+            }
+        }
+        e->arch = q->cstar - lpm_min;
+        for (i = 0; i < d; ++i) {
+            e->opt += opt_i[i];
+            if (isn[i]) { e->opt_normal += opt_i[i]; e->arch_normal += Li[i] - lex[i]; }
+            else e->opt_tangent += opt_i[i];
+        }
+        e->arch_tangent = e->arch - e->arch_normal;
+    }
+    rdg_free(isn); rdg_free(P0);
+    return st;
+}
+
+/* >>mlp ---------------------------------------------------------------------------------------
+   Small MLP posterior-mean model (MATH.md 6; paper K.2, J.3): hand-written forward and backward
+   (llm.c style), Adam, minibatch training on the DMM loss, and the model-file format.
+
+   Network. L = nhidden + 1 linear layers; layer l maps in_l -> out_l with
+       in_0 = d + temb   (the input [x, e(t)], e the sinusoidal embedding of rdg_embed_sinusoidal)
+       out_l = hidden[l] for l < nhidden,   out_{L-1} = d,   in_{l+1} = out_l,
+   and ReLU after every layer but the last. Parameters, one buffer, layer after layer:
+       W_l (out_l x in_l, row-major: W_l[o * in_l + i]), then b_l (out_l).
+   params, grads, adam_m and adam_v are one allocation of 4 nparams reals, in that order, so
+   rdg_mlp_free releases net->params only.
+
+   Threads. A batch is cut into chunks of RDG__MLP_CHUNK points, a number fixed by the batch
+   size alone. Each chunk is computed by one thread into its own loss partial and gradient
+   buffer; those are then added up serially in chunk order. Loss, gradient and so training are
+   therefore bit-identical for any number of threads. */
+#define RDG__MLP_CHUNK 32
+/* Batches with fewer than this many (points x parameters) run on one thread. */
+#define RDG__MLP_PAR_MIN ((size_t)1 << 18)
+
+/* a + b without overflow, or 0 with *ok cleared. */
+RDG__PRIVATE size_t rdg__mlp_add(size_t a, size_t b, int *ok) {
+    if (b > (size_t)-1 - a) { *ok = 0; return 0; }
+    return a + b;
+}
+
+/* Validates a shape and counts its parameters. RDG_ERR_INVALID: a zero size, odd temb, NULL
+   hidden; RDG_ERR_OVERFLOW: d or temb over 4096, nhidden over RDG_MLP_MAX_LAYERS, nparams over
+   RDG_MAX_ELEMENTS or overflowing. */
+RDG__PRIVATE rdg_status rdg__mlp_count(size_t d, size_t temb, size_t nhidden, const size_t *hidden,
+                                       size_t *nparams) {
+    size_t l, in, out, n = 0;
+    int ok = 1;
+    if (d == 0 || temb == 0 || nhidden == 0 || !hidden) return RDG_ERR_INVALID;
+    if (d > 4096 || temb > 4096 || nhidden > RDG_MLP_MAX_LAYERS) return RDG_ERR_OVERFLOW;
+    if (temb % 2) return RDG_ERR_INVALID;
+    for (l = 0; l < nhidden; ++l) if (hidden[l] == 0) return RDG_ERR_INVALID;
+    in = d + temb;
+    for (l = 0; l <= nhidden; ++l) {
+        out = l < nhidden ? hidden[l] : d;
+        n = rdg__mlp_add(n, rdg__mul(out, rdg__mlp_add(in, 1, &ok), &ok), &ok);
+        in = out;
+    }
+    if (!ok || n > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    *nparams = n;
+    return RDG_OK;
+}
+
+/* Layer l (0 .. nhidden): fan-in *in, fan-out *out, offset of W_l in params (b_l follows at
+   *off + *out * *in). The net's shape has passed rdg__mlp_count. */
+RDG__PRIVATE void rdg__mlp_layer(const rdg_mlp *net, size_t l, size_t *in, size_t *out, size_t *off) {
+    size_t k, i = net->d + net->temb, o = 0, p = 0;
+    for (k = 0; k <= l; ++k) {
+        o = k < net->nhidden ? net->hidden[k] : net->d;
+        if (k < l) { p += o * (i + 1); i = o; }
+    }
+    *in = i; *out = o; *off = p;
+}
+
+/* A net fit to use: a valid shape whose count matches nparams, and a parameter buffer. */
+RDG__PRIVATE int rdg__mlp_ok(const rdg_mlp *net) {
+    size_t n;
+    return net && net->params
+        && rdg__mlp_count(net->d, net->temb, net->nhidden, net->hidden, &n) == RDG_OK
+        && n == net->nparams;
+}
+
+/* Zeroes *net, sets its shape and allocates params | grads | adam_m | adam_v, all zero. */
+RDG__PRIVATE rdg_status rdg__mlp_alloc(rdg_mlp *net, size_t d, size_t temb, size_t nhidden,
+                                       const size_t *hidden) {
+    size_t n, l, total;
+    int ok = 1;
+    rdg_status st;
+    memset(net, 0, sizeof *net);
+    st = rdg__mlp_count(d, temb, nhidden, hidden, &n);
+    if (st != RDG_OK) return st;
+    total = rdg__mul(n, 4, &ok);
+    (void)rdg__mul(total, sizeof(rdg_real), &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    net->params = (rdg_real *)rdg__alloc(total, sizeof(rdg_real));
+    if (!net->params) return RDG_ERR_NOMEM;
+    memset(net->params, 0, total * sizeof(rdg_real));
+    net->grads = net->params + n;
+    net->adam_m = net->grads + n;
+    net->adam_v = net->adam_m + n;
+    net->d = d; net->temb = temb; net->nhidden = nhidden; net->nparams = n;
+    for (l = 0; l < nhidden; ++l) net->hidden[l] = hidden[l];
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_mlp_init(rdg_mlp *net, size_t d, size_t nhidden, const size_t *hidden,
+                               size_t temb, unsigned long long seed) {
+    rdg_rng r;
+    rdg_status st;
+    size_t l, k, in, out, off;
+    if (!net) return RDG_ERR_INVALID;
+    memset(net, 0, sizeof *net);
+    if (temb == 0) temb = 32;
+    st = rdg__mlp_alloc(net, d, temb, nhidden, hidden);
+    if (st != RDG_OK) return st;
+    /* He initialisation: W_l ~ N(0, 2 / in_l), b_l = 0, drawn layer by layer from (seed, 0). */
+    rdg_rng_init(&r, seed, 0);
+    for (l = 0; l <= nhidden; ++l) {
+        rdg_real sd;
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        sd = RDG__SQRT(RDG__R(2.0) / (rdg_real)in);
+        for (k = 0; k < out * in; ++k) net->params[off + k] = sd * rdg_rng_normal(&r);
+    }
+    return RDG_OK;
+}
+
+RDGDEF void rdg_mlp_free(rdg_mlp *net) {
+    if (!net) return;
+    rdg_free(net->params);
+    memset(net, 0, sizeof *net);
+}
+
+RDGDEF void rdg_mlp_zero_grad(rdg_mlp *net) {
+    if (!net || !net->grads) return;
+    memset(net->grads, 0, net->nparams * sizeof(rdg_real));
+}
+
+/* ---- kernels ---------------------------------------------------------------------------------
+   All arrays row-major; C is the number of points (rows) in a chunk. */
+
+/* y[0..n) += a x[0..n), as a statement block: unrolled by four over independent entries (each
+   y[i] gets the same operations in the same order as the plain loop: no reassociation), loads
+   before stores so that the compiler may pair them into SIMD without an aliasing proof. */
+#define RDG__MLP_AXPY(y, a, x, n) do {                                                  \
+    size_t i_;                                                                          \
+    for (i_ = 0; i_ + 4 <= (n); i_ += 4) {                                              \
+        rdg_real y0_ = (y)[i_] + (a) * (x)[i_], y1_ = (y)[i_ + 1] + (a) * (x)[i_ + 1];  \
+        rdg_real y2_ = (y)[i_ + 2] + (a) * (x)[i_ + 2];                                 \
+        rdg_real y3_ = (y)[i_ + 3] + (a) * (x)[i_ + 3];                                 \
+        (y)[i_] = y0_; (y)[i_ + 1] = y1_; (y)[i_ + 2] = y2_; (y)[i_ + 3] = y3_;         \
+    }                                                                                   \
+    for (; i_ < (n); ++i_) (y)[i_] += (a) * (x)[i_];                                    \
+} while (0)
+
+/* Layers at least this wide run their forward pass in column form (below). */
+#define RDG__MLP_COLUMN_MIN 16
+
+/* WT: the transposed weights (in_l x out_l, at the offset of W_l; bias slots unused) of every
+   layer that runs in column form. */
+RDG__PRIVATE void rdg__mlp_transpose(const rdg_mlp *net, rdg_real *WT) {
+    size_t l, o, i, in, out, off;
+    for (l = 0; l <= net->nhidden; ++l) {
+        const rdg_real *W;
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        if (out < RDG__MLP_COLUMN_MIN) continue;
+        W = net->params + off;
+        for (o = 0; o < out; ++o) for (i = 0; i < in; ++i) WT[off + i * out + o] = W[o * in + i];
+    }
+}
+
+/* out (C x O) = inp (C x I) W^T + bias;  W: O x I row-major, WT = W^T (I x O), bias: O.
+   Wide layers (O >= RDG__MLP_COLUMN_MIN) in column form, y = bias + sum_i x_i WT[i, :] in
+   order i = 0..I-1 (exactly-zero inputs, common after ReLU, add nothing and are skipped);
+   narrow ones (the output layer) in row form, y_o = bias_o + W[o, :] . x with four partial
+   sums added in a fixed order. Either way each row depends on its own input row only, by a
+   fixed sequence of operations. */
+RDG__PRIVATE void rdg__mlp_linear_forward(rdg_real *out, const rdg_real *inp, const rdg_real *W,
+                                          const rdg_real *WT, const rdg_real *bias, size_t C,
+                                          size_t I, size_t O) {
+    size_t b, i, o;
+    for (b = 0; b < C; ++b) {
+        const rdg_real *x = inp + b * I;
+        rdg_real *y = out + b * O;
+        if (O >= RDG__MLP_COLUMN_MIN) {
+            memcpy(y, bias, O * sizeof(rdg_real));
+            for (i = 0; i < I; ++i) {
+                const rdg_real xi = x[i], *wc = WT + i * O;
+                if (xi != 0) RDG__MLP_AXPY(y, xi, wc, O);
+            }
+        } else {
+            for (o = 0; o < O; ++o) {
+                const rdg_real *w = W + o * I;
+                rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (i = 0; i + 4 <= I; i += 4) {
+                    s0 += w[i] * x[i];         s1 += w[i + 1] * x[i + 1];
+                    s2 += w[i + 2] * x[i + 2]; s3 += w[i + 3] * x[i + 3];
+                }
+                for (; i < I; ++i) s0 += w[i] * x[i];
+                y[o] = bias[o] + ((s0 + s1) + (s2 + s3));
+            }
+        }
+    }
+}
+
+/* Backward of rdg__mlp_linear_forward, given dout = dL/dout (C x O) and W (O x I, row-major).
+   ACCUMULATES:
+     dW (O x I) += dout^T inp,  db (O) += sum over rows of dout,
+     dinp (C x I) += dout W     (skipped when dinp is NULL: the input layer needs no dinp). */
+RDG__PRIVATE void rdg__mlp_linear_backward(rdg_real *dinp, rdg_real *dW, rdg_real *db,
+                                           const rdg_real *dout, const rdg_real *inp,
+                                           const rdg_real *W, size_t C, size_t I, size_t O) {
+    size_t b, o;
+    for (b = 0; b < C; ++b) {
+        const rdg_real *x = inp + b * I, *dy = dout + b * O;
+        rdg_real *dx = dinp ? dinp + b * I : NULL;
+        for (o = 0; o < O; ++o) {
+            const rdg_real g = dy[o], *w = W + o * I;
+            rdg_real *dw = dW + o * I;
+            if (g == 0) continue;               /* dead ReLU units: nothing to add */
+            db[o] += g;
+            RDG__MLP_AXPY(dw, g, x, I);
+            if (dx) RDG__MLP_AXPY(dx, g, w, I);
+        }
+    }
+}
+
+/* The hidden activation and its derivative, defined together from one predicate so that they
+   cannot drift apart (STYLE 23): relu(z) = z [z > 0], relu'(z) = [z > 0] (0 at the kink). */
+#define RDG__MLP_ACT_ON(z) ((z) > 0)
+/* h (n) = relu(z) */
+RDG__PRIVATE void rdg__mlp_act_forward(rdg_real *h, const rdg_real *z, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) h[i] = RDG__MLP_ACT_ON(z[i]) ? z[i] : 0;
+}
+/* dz (n) += dh * relu'(z), ACCUMULATING, z the forward pre-activation. */
+RDG__PRIVATE void rdg__mlp_act_backward(rdg_real *dz, const rdg_real *dh, const rdg_real *z, size_t n) {
+    size_t i;
+    for (i = 0; i < n; ++i) if (RDG__MLP_ACT_ON(z[i])) dz[i] += dh[i];
+}
+
+/* ---- workspace -------------------------------------------------------------------------------
+   nchunk chunks of per reals each; within a chunk (C = RDG__MLP_CHUNK rows):
+     inp   C x in_0     the input [x, e(t)]
+     z[l]  C x out_l    pre-activations (z[L-1] is the output m)
+     h[l]  C x out_l    relu(z[l]), hidden layers only
+     da,db C x maxw     backward buffers (maxw: the widest of in_0 and the out_l)
+     g     nparams      the chunk's gradient (only when the workspace is for training)
+   then part: nchunk loss partials, and WT: the transposed weights of rdg__mlp_transpose
+   (nparams, shared by the chunks, filled once per batch). */
+typedef struct rdg__mlp_ws {
+    size_t nchunk, per;
+    size_t z[RDG_MLP_MAX_LAYERS + 1], h[RDG_MLP_MAX_LAYERS];
+    size_t inp, da, db, g;
+    rdg_real *buf, *part, *WT;
+} rdg__mlp_ws;
+
+RDG__PRIVATE void rdg__mlp_ws_free(rdg__mlp_ws *ws) {
+    rdg_free(ws->buf);
+    ws->buf = ws->part = ws->WT = NULL;
+}
+
+/* Workspace for batches of up to B points; with_grad adds the per-chunk gradients. */
+RDG__PRIVATE rdg_status rdg__mlp_ws_alloc(const rdg_mlp *net, size_t B, int with_grad,
+                                          rdg__mlp_ws *ws) {
+    size_t C = RDG__MLP_CHUNK, L = net->nhidden + 1, l, in, out, off, maxw, p = 0, total;
+    int ok = 1;
+    memset(ws, 0, sizeof *ws);
+    ws->nchunk = B / C + (B % C != 0);
+    maxw = net->d + net->temb;
+    for (l = 0; l < L; ++l) {
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        if (out > maxw) maxw = out;
+    }
+    ws->inp = p; p = rdg__mlp_add(p, rdg__mul(C, net->d + net->temb, &ok), &ok);
+    for (l = 0; l < L; ++l) {
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        ws->z[l] = p; p = rdg__mlp_add(p, rdg__mul(C, out, &ok), &ok);
+        if (l + 1 < L) { ws->h[l] = p; p = rdg__mlp_add(p, rdg__mul(C, out, &ok), &ok); }
+    }
+    ws->da = p; p = rdg__mlp_add(p, rdg__mul(C, maxw, &ok), &ok);
+    ws->db = p; p = rdg__mlp_add(p, rdg__mul(C, maxw, &ok), &ok);
+    ws->g = p;
+    if (with_grad) p = rdg__mlp_add(p, net->nparams, &ok);
+    ws->per = p;
+    total = rdg__mlp_add(rdg__mul(p, ws->nchunk, &ok), ws->nchunk, &ok);
+    total = rdg__mlp_add(total, net->nparams, &ok);
+    (void)rdg__mul(total, sizeof(rdg_real), &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    ws->buf = (rdg_real *)rdg__alloc(total, sizeof(rdg_real));
+    if (!ws->buf) return RDG_ERR_NOMEM;
+    ws->part = ws->buf + p * ws->nchunk;
+    ws->WT = ws->part + ws->nchunk;
+    return RDG_OK;
+}
+
+/* Fills the chunk's input rows [x_b, e(t_b)]. tstride 0: one time t[0] for every row. */
+RDG__PRIVATE void rdg__mlp_input(const rdg_mlp *net, rdg_real *inp, const rdg_real *x,
+                                 const rdg_real *t, size_t tstride, size_t C) {
+    size_t b, d = net->d, in0 = net->d + net->temb;
+    for (b = 0; b < C; ++b) {
+        rdg_real *row = inp + b * in0;
+        memcpy(row, x + b * d, d * sizeof(rdg_real));
+        /* t > 0 and temb even were checked by the callers: the embedding cannot fail */
+        if (b == 0 || tstride) (void)rdg_embed_sinusoidal(t[b * tstride], net->temb, row + d);
+        else memcpy(row + d, inp + d, net->temb * sizeof(rdg_real));
+    }
+}
+
+/* Forward pass of one chunk (C rows) whose input rows are already filled, with ws->WT filled
+   by rdg__mlp_transpose; w is the chunk's part of the workspace. The output m is
+   w + ws->z[nhidden] (C x d). */
+RDG__PRIVATE void rdg__mlp_forward(const rdg_mlp *net, const rdg__mlp_ws *ws, rdg_real *w, size_t C) {
+    size_t l, L = net->nhidden + 1, in, out, off;
+    for (l = 0; l < L; ++l) {
+        const rdg_real *x = l == 0 ? w + ws->inp : w + ws->h[l - 1];
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        rdg__mlp_linear_forward(w + ws->z[l], x, net->params + off, ws->WT + off,
+                                net->params + off + out * in, C, in, out);
+        if (l + 1 < L) rdg__mlp_act_forward(w + ws->h[l], w + ws->z[l], C * out);
+    }
+}
+
+/* Loss sum_b wt_b |m_b - target_b|^2 of one chunk after rdg__mlp_forward; when g is not NULL,
+   the backward pass ACCUMULATES its gradient into g (nparams), and when dx is not NULL, the
+   input gradient dL/dx (C x d) is written there. */
+RDG__PRIVATE rdg_real rdg__mlp_backward(const rdg_mlp *net, const rdg__mlp_ws *ws, rdg_real *w,
+                                        const rdg_real *target, const rdg_real *wt, size_t C,
+                                        rdg_real *g, rdg_real *dx) {
+    size_t b, j, l, d = net->d, L = net->nhidden + 1, in, out, off;
+    const rdg_real *m = w + ws->z[L - 1];
+    rdg_real *da = w + ws->da, *db = w + ws->db, loss = 0;
+    for (b = 0; b < C; ++b) {
+        rdg_real wb = wt ? wt[b] : RDG__R(1.0), s = 0;
+        for (j = 0; j < d; ++j) {
+            rdg_real e = m[b * d + j] - target[b * d + j];
+            s += e * e;
+            da[b * d + j] = RDG__R(2.0) * wb * e;           /* dL/dm */
+        }
+        loss += wb * s;
+    }
+    if (!g && !dx) return loss;
+    for (l = L; l-- > 0;) {
+        /* da holds dL/dz_l (C x out_l) */
+        const rdg_real *x = l == 0 ? w + ws->inp : w + ws->h[l - 1];
+        int want_din = l > 0 || dx != NULL;
+        rdg__mlp_layer(net, l, &in, &out, &off);
+        if (want_din) memset(db, 0, C * in * sizeof(rdg_real));
+        if (g) {
+            rdg__mlp_linear_backward(want_din ? db : NULL, g + off, g + off + out * in, da, x,
+                                     net->params + off, C, in, out);
+        } else {
+            /* input gradient only: dinp += dout W (the dinp part of rdg__mlp_linear_backward) */
+            size_t o;
+            for (b = 0; b < C; ++b) for (o = 0; o < out; ++o) {
+                const rdg_real gg = da[b * out + o], *wr = net->params + off + o * in;
+                rdg_real *dr = db + b * in;
+                RDG__MLP_AXPY(dr, gg, wr, in);
+            }
+        }
+        if (l > 0) {
+            memset(da, 0, C * in * sizeof(rdg_real));
+            rdg__mlp_act_backward(da, db, w + ws->z[l - 1], C * in);
+        } else if (dx) {
+            for (b = 0; b < C; ++b) memcpy(dx + b * d, db + b * in, d * sizeof(rdg_real));
+        }
+    }
+    return loss;
+}
+
+/* Loss and gradient of a batch (validated by the caller) with a workspace for >= B points:
+   chunks in parallel, partials summed serially in chunk order (see the section comment).
+   g: gradient to ACCUMULATE into (nparams) or NULL; dx (B x d) or NULL. */
+RDG__PRIVATE rdg_real rdg__mlp_batch(const rdg_mlp *net, const rdg__mlp_ws *ws, const rdg_real *x,
+                                     const rdg_real *t, const rdg_real *target, const rdg_real *wt,
+                                     size_t B, rdg_real *g, rdg_real *dx) {
+    size_t C = RDG__MLP_CHUNK, nc = B / C + (B % C != 0), c, j, d = net->d;
+    rdg_real loss = 0;
+    int ic, nth = rdg__nthreads(nc);
+    /* a parallel region only for batches worth one: about B nparams multiply-adds each way */
+    int par = nc > 1 && B * net->nparams >= RDG__MLP_PAR_MIN;
+    (void)nth; (void)par;
+    rdg__mlp_transpose(net, ws->WT);
+    RDG__OMP(parallel for schedule(static) num_threads(nth) if (par))
+    for (ic = 0; ic < (int)nc; ++ic) {
+        size_t b0 = (size_t)ic * C, cn = B - b0 < C ? B - b0 : C;
+        rdg_real *w = ws->buf + (size_t)ic * ws->per;
+        rdg_real *gc = g ? w + ws->g : NULL;
+        if (gc) memset(gc, 0, net->nparams * sizeof(rdg_real));
+        rdg__mlp_input(net, w + ws->inp, x + b0 * d, t + b0, 1, cn);
+        rdg__mlp_forward(net, ws, w, cn);
+        ws->part[ic] = rdg__mlp_backward(net, ws, w, target + b0 * d, wt ? wt + b0 : NULL, cn, gc,
+                                         dx ? dx + b0 * d : NULL);
+    }
+    for (c = 0; c < nc; ++c) {
+        loss += ws->part[c];
+        if (g) {
+            const rdg_real *gc = ws->buf + c * ws->per + ws->g;
+            for (j = 0; j < net->nparams; ++j) g[j] += gc[j];
+        }
+    }
+    return loss;
+}
+
+/* Argument checks shared by rdg_mlp_loss_grad and its input-gradient twin. */
+RDG__PRIVATE rdg_status rdg__mlp_batch_check(const rdg_mlp *net, const rdg_real *x, const rdg_real *t,
+                                             const rdg_real *target, const rdg_real *wt, size_t B) {
+    size_t b, n;
+    int ok = 1;
+    if (!rdg__mlp_ok(net) || !x || !t || !target || B == 0) return RDG_ERR_INVALID;
+    n = rdg__mul(B, net->d, &ok);
+    if (!ok || n > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(t, B) || !rdg__allfinite(x, n) || !rdg__allfinite(target, n)
+        || (wt && !rdg__allfinite(wt, B)) || !rdg__allfinite(net->params, net->nparams))
+        return RDG_ERR_NONFINITE;
+    for (b = 0; b < B; ++b) {
+        if (!rdg__t_ok(t[b])) return RDG_ERR_INVALID;
+        if (wt && wt[b] < 0) return RDG_ERR_INVALID;
+    }
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_mlp_loss_grad(rdg_mlp *net, const rdg_real *x, const rdg_real *t,
+                                    const rdg_real *target, const rdg_real *wt, size_t B,
+                                    rdg_real *loss) {
+    rdg__mlp_ws ws;
+    rdg_real l;
+    rdg_status st = rdg__mlp_batch_check(net, x, t, target, wt, B);
+    if (st != RDG_OK) return st;
+    st = rdg__mlp_ws_alloc(net, B, net->grads != NULL, &ws);
+    if (st != RDG_OK) return st;
+    l = rdg__mlp_batch(net, &ws, x, t, target, wt, B, net->grads, NULL);
+    rdg__mlp_ws_free(&ws);
+    if (loss) *loss = l;
+    return RDG_OK;
+}
+
+/* Input gradient dx = d loss / d x (B x d) of the loss of rdg_mlp_loss_grad; net->grads is not
+   touched. (Private: for the finite-difference tests and for callers inside the library.) */
+RDG__PRIVATE rdg_status rdg__mlp_input_grad(const rdg_mlp *net, const rdg_real *x, const rdg_real *t,
+                                            const rdg_real *target, const rdg_real *wt, size_t B,
+                                            rdg_real *loss, rdg_real *dx) {
+    rdg__mlp_ws ws;
+    rdg_real l;
+    rdg_status st = rdg__mlp_batch_check(net, x, t, target, wt, B);
+    if (st != RDG_OK) return st;
+    if (!dx) return RDG_ERR_INVALID;
+    st = rdg__mlp_ws_alloc(net, B, 0, &ws);
+    if (st != RDG_OK) return st;
+    l = rdg__mlp_batch(net, &ws, x, t, target, wt, B, NULL, dx);
+    rdg__mlp_ws_free(&ws);
+    if (loss) *loss = l;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_mlp_adam(rdg_mlp *net, rdg_real lr) {
+    const rdg_real b1 = RDG__R(0.9), b2 = RDG__R(0.999), eps = RDG__R(1e-8);
+    rdg_real c1, c2;
+    size_t j;
+    if (!rdg__mlp_ok(net) || !net->grads || !net->adam_m || !net->adam_v || net->adam_t < 0)
+        return RDG_ERR_INVALID;
+    if (!rdg__isfinite(lr) || lr <= 0) return RDG_ERR_INVALID;
+    if (!rdg__allfinite(net->grads, net->nparams)) return RDG_ERR_NONFINITE;
+    if (net->adam_t < LONG_MAX) net->adam_t++;
+    /* bias corrections 1 - beta^t */
+    c1 = 1 - RDG__POW(b1, (rdg_real)net->adam_t);
+    c2 = 1 - RDG__POW(b2, (rdg_real)net->adam_t);
+    for (j = 0; j < net->nparams; ++j) {
+        rdg_real g = net->grads[j];
+        rdg_real m = net->adam_m[j] = b1 * net->adam_m[j] + (1 - b1) * g;
+        rdg_real v = net->adam_v[j] = b2 * net->adam_v[j] + (1 - b2) * g * g;
+        net->params[j] -= lr * (m / c1) / (RDG__SQRT(v / c2) + eps);
+    }
+    return RDG_OK;
+}
+
+/* ---- the model view ----------------------------------------------------------------------- */
+/* eval of rdg_mlp_model: reads the net only, allocates its own scratch (one chunk), so
+   concurrent calls on one net are safe. Each output row depends on its input row alone,
+   computed in a fixed order: results do not depend on B or on how a caller splits a batch. */
+RDG__PRIVATE rdg_status rdg__mlp_eval(const void *self, rdg_real t, const rdg_real *x, size_t B,
+                                      rdg_real *out) {
+    const rdg_mlp *net = (const rdg_mlp *)self;
+    rdg__mlp_ws ws;
+    rdg_status st;
+    size_t b0, d;
+    if (!rdg__mlp_ok(net) || !x || !out || B == 0 || !rdg__t_ok(t)) return RDG_ERR_INVALID;
+    d = net->d;
+    st = rdg__mlp_ws_alloc(net, B < RDG__MLP_CHUNK ? B : RDG__MLP_CHUNK, 0, &ws);
+    if (st != RDG_OK) return st;
+    rdg__mlp_transpose(net, ws.WT);
+    for (b0 = 0; b0 < B; b0 += RDG__MLP_CHUNK) {
+        size_t cn = B - b0 < RDG__MLP_CHUNK ? B - b0 : RDG__MLP_CHUNK;
+        rdg__mlp_input(net, ws.buf + ws.inp, x + b0 * d, &t, 0, cn);
+        rdg__mlp_forward(net, &ws, ws.buf, cn);
+        memcpy(out + b0 * d, ws.buf + ws.z[net->nhidden], cn * d * sizeof(rdg_real));
+    }
+    rdg__mlp_ws_free(&ws);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_mlp_model(const rdg_mlp *net, rdg_model *m) {
+    if (!m) return RDG_ERR_INVALID;
+    memset(m, 0, sizeof *m);
+    if (!rdg__mlp_ok(net)) return RDG_ERR_INVALID;
+    m->kind = RDG_MODEL_MLP;
+    m->d = net->d;
+    m->eval = rdg__mlp_eval;
+    m->self = net;
+    return RDG_OK;
+}
+
+/* ---- training ----------------------------------------------------------------------------
+   Why t is drawn log-uniformly on [t0, T]: the loss weight and the difficulty of the problem
+   change over decades of t (w = a_t^2/s_t^2 runs from ~200 at t0 = 0.005 to ~1e-9 at T = 10;
+   the posterior mean goes from a near-step function of x at small t to the nearly constant
+   data mean at large t), and the sampler spends its steps on a geometric grid, equally many
+   per decade. Uniform t would put ~99.95 % of the samples above t = 0.005 + 0.005 and give
+   the small-t regime, where the ridge geometry is decided, almost no training signal.
+   Log-uniform draws weight time by dt / t, i.e. each step minimises
+       (1/B) sum_b w(t_b) |m(x_b, t_b) - x0_b|^2,
+   an unbiased estimate of int w(t) E|m - x0|^2 dt / (t log(T/t0)): the DMM loss of MATH.md 6
+   under the sampler's time measure. Its pointwise minimiser is the same posterior mean; only
+   the trade-off between times differs from the uniform-measure quadrature of rdg_dmm_loss.
+
+   Step k of a call is the net's Adam step net->adam_t (0 for a fresh net): its minibatch -
+   for each of B points an index (uniform, with replacement), a time, d normals - comes from
+   the stream (seed, adam_t) alone. A run is reproducible, independent of the thread count, and
+   two calls of s steps equal one call of 2 s steps. The loss reported to progress (after steps
+   100, 200, ... of the call) is the mean minibatch loss (1/B) sum_b w(t_b) |m - x0_b|^2 over
+   those 100 steps; *final_loss is that mean over the last min(steps, 100)-step window. A
+   non-finite loss or gradient stops training with RDG_ERR_NONFINITE, leaving the parameters
+   of the last good step. */
+RDG__PRIVATE rdg_status rdg__mlp_weight(const rdg_train_opts *o, rdg_weight kind, rdg_real t,
+                                        rdg_real *w) {
+    rdg_real a, s2;
+    rdg_ou(t, &a, &s2);
+    switch (kind) {
+    case RDG_WEIGHT_ONE: *w = 1; break;
+    case RDG_WEIGHT_SIGMA2: *w = s2; break;
+    case RDG_WEIGHT_SNR: *w = a * a / s2; break;
+    case RDG_WEIGHT_USER: *w = o->user_fn(t, o->user); break;
+    default: return RDG_ERR_INVALID;
+    }
+    if (!rdg__isfinite(*w)) return RDG_ERR_NONFINITE;
+    if (*w < 0) return RDG_ERR_INVALID;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_mlp_train(rdg_mlp *net, const rdg_gmm *data, const rdg_train_opts *o,
+                                rdg_real *final_loss) {
+    rdg_train_opts def;
+    size_t steps, B, k, b, j, d, n, nb = 0;
+    rdg_real lr, T, t0, lrange, acc = 0, last = 0;
+    rdg_real *x = NULL, *t, *x0, *wt;
+    rdg__mlp_ws ws;
+    rdg_status st = RDG_OK;
+    int ok = 1;
+    if (!rdg__mlp_ok(net) || !net->grads || !net->adam_m || !net->adam_v || !rdg__gmm_ok(data))
+        return RDG_ERR_INVALID;
+    if (data->d != net->d) return RDG_ERR_SHAPE;
+    if (!o) { memset(&def, 0, sizeof def); o = &def; }
+    steps = o->steps ? o->steps : 20000;
+    B = o->batch ? o->batch : 256;
+    lr = o->lr != 0 ? o->lr : RDG__R(1e-3);
+    T = o->T != 0 ? o->T : RDG__R(10.0);
+    t0 = o->t0 != 0 ? o->t0 : RDG__R(0.005);
+    if (!rdg__isfinite(lr) || lr <= 0 || !rdg__t_ok(T) || !rdg__t_ok(t0) || t0 >= T)
+        return RDG_ERR_INVALID;
+    if ((int)o->weight < (int)RDG_WEIGHT_ONE || (int)o->weight > (int)RDG_WEIGHT_USER
+        || (o->weight == RDG_WEIGHT_USER && !o->user_fn))
+        return RDG_ERR_INVALID;
+    if (!rdg__allfinite(net->params, net->nparams)) return RDG_ERR_NONFINITE;
+    d = net->d;
+    n = rdg__mul(B, d, &ok);
+    if (!ok || n > RDG_MAX_ELEMENTS || B > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    st = rdg__mlp_ws_alloc(net, B, 1, &ws);
+    if (st != RDG_OK) return st;
+    x = (rdg_real *)rdg__alloc(2 * n + 2 * B, sizeof(rdg_real));
+    if (!x) { rdg__mlp_ws_free(&ws); return RDG_ERR_NOMEM; }
+    x0 = x + n; t = x0 + n; wt = t + B;
+    lrange = RDG__LOG(T / t0);
+    for (k = 0; k < steps; ++k) {
+        rdg_rng r;
+        rdg_real loss;
+        rdg_rng_init(&r, o->seed, (unsigned long long)net->adam_t);
+        for (b = 0; b < B; ++b) {
+            size_t i = (size_t)(rdg_rng_u64(&r) % (unsigned long long)data->n);
+            rdg_real a, s2, s, wb;
+            rdg_real tb = t0 * RDG__EXP(rdg_rng_uniform(&r) * lrange);
+            if (tb > T) tb = T;
+            if (tb < t0) tb = t0;
+            rdg_ou(tb, &a, &s2);
+            s = RDG__SQRT(s2);
+            st = rdg__mlp_weight(o, o->weight, tb, &wb);
+            if (st != RDG_OK) goto done;
+            for (j = 0; j < d; ++j) {
+                rdg_real xi = data->x[i * d + j];
+                x0[b * d + j] = xi;
+                x[b * d + j] = a * xi + s * rdg_rng_normal(&r);
+            }
+            t[b] = tb;
+            wt[b] = wb / (rdg_real)B;
+        }
+        rdg_mlp_zero_grad(net);
+        loss = rdg__mlp_batch(net, &ws, x, t, x0, wt, B, net->grads, NULL);
+        if (!rdg__isfinite(loss)) { st = RDG_ERR_NONFINITE; goto done; }
+        st = rdg_mlp_adam(net, lr);
+        if (st != RDG_OK) goto done;
+        acc += loss; nb++;
+        if ((k + 1) % 100 == 0 || k + 1 == steps) {
+            last = acc / (rdg_real)nb;
+            if ((k + 1) % 100 == 0 && o->progress) o->progress(k + 1, last, o->progress_user);
+            acc = 0; nb = 0;
+        }
+    }
+done:
+    rdg_free(x);
+    rdg__mlp_ws_free(&ws);
+    if (st == RDG_OK && final_loss) *final_loss = last;
+    return st;
+}
+
+/* ---- model files ---------------------------------------------------------------------------
+   Layout (all integers little-endian, reals IEEE float64 little-endian):
+     "RDGMODEL"  8 bytes
+     u32 version = 1,  u32 kind (RDG_MODEL_RFNN = 2, RDG_MODEL_MLP = 3)
+     RFNN: u64 d, u64 M, u64 nfreq, f64 T          MLP: u64 d, u64 temb, u64 nhidden, u64 hidden[nhidden]
+     u64 count  (the parameter count the sizes imply)
+     f64 parameters[count]   RFNN: W (M x d), U (M x (2 nfreq + 1)), b (M), A (d x M); MLP: params
+   Adam moments and gradients are not stored: a loaded MLP has them zero (adam_t 0).
+   Bytes are assembled one by one: no pointer casts, any alignment, any host byte order. */
+#define RDG__MF_VERSION 1u
+
+RDG__PRIVATE void rdg__mf_put_u64(unsigned char *p, unsigned long long v) {
+    int i;
+    for (i = 0; i < 8; ++i) p[i] = (unsigned char)(v >> (8 * i));
+}
+RDG__PRIVATE void rdg__mf_put_f64(unsigned char *p, rdg_real x) {
+    double v = (double)x;
+    unsigned long long u;
+    memcpy(&u, &v, 8);
+    rdg__mf_put_u64(p, u);
+}
+RDG__PRIVATE unsigned long long rdg__mf_get(const unsigned char *p, int nbytes) {
+    unsigned long long v = 0;
+    int i;
+    for (i = nbytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+/* Reader over a byte image: every read checks the remaining length. */
+typedef struct rdg__mf_rd { const unsigned char *p; size_t len, pos; } rdg__mf_rd;
+
+RDG__PRIVATE rdg_status rdg__mf_u(rdg__mf_rd *r, int nbytes, unsigned long long *v) {
+    if (r->len - r->pos < (size_t)nbytes) return RDG_ERR_TRUNCATED;
+    *v = rdg__mf_get(r->p + r->pos, nbytes);
+    r->pos += (size_t)nbytes;
+    return RDG_OK;
+}
+
+/* A size field: truncated, zero (RDG_ERR_FORMAT), over cap (RDG_ERR_OVERFLOW). */
+RDG__PRIVATE rdg_status rdg__mf_size(rdg__mf_rd *r, size_t cap, size_t *out) {
+    unsigned long long v;
+    rdg_status st = rdg__mf_u(r, 8, &v);
+    if (st != RDG_OK) return st;
+    if (v == 0) return RDG_ERR_FORMAT;
+    if (v > (unsigned long long)cap) return RDG_ERR_OVERFLOW;
+    *out = (size_t)v;
+    return RDG_OK;
+}
+
+/* An f64 field into *x; 0 when it is NaN or Inf, or (float builds) out of float's range,
+   whose conversion would be undefined behaviour. */
+RDG__PRIVATE int rdg__mf_real(const unsigned char *p, rdg_real *x) {
+    unsigned long long u = rdg__mf_get(p, 8);
+    double v;
+    memcpy(&v, &u, 8);
+    if (!(v - v == v - v)) return 0;
+#ifdef RDG_REAL_FLOAT
+    if (v > (double)FLT_MAX || v < -(double)FLT_MAX) return 0;
+#endif
+    *x = (rdg_real)v;
+    return 1;
+}
+
+/* Parameter count of an RFNN shape, M d + M (2 nfreq + 1) + M + d M, with the caps of
+   rdg_rfnn_init (d <= 4096, M and nfreq <= RDG__RF_MAXM), so that a loaded network is one
+   rdg_rfnn_init could have made. */
+RDG__PRIVATE rdg_status rdg__mf_rf_count(size_t d, size_t M, size_t nfreq, size_t *count) {
+    int ok = 1;
+    size_t de, n;
+    if (d == 0 || M == 0 || nfreq == 0) return RDG_ERR_INVALID;
+    if (d > 4096 || M > RDG__RF_MAXM || nfreq > RDG__RF_MAXM) return RDG_ERR_OVERFLOW;
+    de = 2 * nfreq + 1;
+    n = rdg__mul(M, d, &ok);
+    n = rdg__mlp_add(n, rdg__mul(M, de, &ok), &ok);
+    n = rdg__mlp_add(n, M, &ok);
+    n = rdg__mlp_add(n, rdg__mul(d, M, &ok), &ok);
+    if (!ok || n > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    *count = n;
+    return RDG_OK;
+}
+
+RDGDEF void rdg_model_file_free(rdg_model_file *f) {
+    if (!f) return;
+    rdg_rfnn_free(&f->rf);
+    rdg_mlp_free(&f->mlp);
+    memset(f, 0, sizeof *f);
+}
+
+RDGDEF rdg_status rdg_model_file_save_mem(const rdg_model_file *f, void **buf, size_t *len) {
+    unsigned char *out;
+    size_t hdr, count, total, pos, i, l;
+    int ok = 1;
+    rdg_status st;
+    if (buf) *buf = NULL;
+    if (len) *len = 0;
+    if (!f || !buf || !len) return RDG_ERR_INVALID;
+    if (f->kind == RDG_MODEL_RFNN) {
+        const rdg_rfnn *rf = &f->rf;
+        size_t de;
+        if (!rf->W || !rf->U || !rf->b || !rf->A) return RDG_ERR_INVALID;
+        st = rdg__mf_rf_count(rf->d, rf->M, rf->nfreq, &count);
+        if (st != RDG_OK) return st;
+        de = 2 * rf->nfreq + 1;
+        if (!rdg__isfinite(rf->T)) return RDG_ERR_NONFINITE;
+        if (rf->T <= 0) return RDG_ERR_INVALID;
+        if (!rdg__allfinite(rf->W, rf->M * rf->d) || !rdg__allfinite(rf->U, rf->M * de)
+            || !rdg__allfinite(rf->b, rf->M) || !rdg__allfinite(rf->A, rf->d * rf->M))
+            return RDG_ERR_NONFINITE;
+        hdr = 16 + 4 * 8;
+    } else if (f->kind == RDG_MODEL_MLP) {
+        if (!rdg__mlp_ok(&f->mlp)) return RDG_ERR_INVALID;
+        count = f->mlp.nparams;
+        if (!rdg__allfinite(f->mlp.params, count)) return RDG_ERR_NONFINITE;
+        hdr = 16 + 8 * (3 + f->mlp.nhidden);
+    } else {
+        return RDG_ERR_INVALID;
+    }
+    total = rdg__mlp_add(rdg__mlp_add(hdr, 8, &ok), rdg__mul(count, 8, &ok), &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    out = (unsigned char *)rdg__alloc(total, 1);
+    if (!out) return RDG_ERR_NOMEM;
+    memcpy(out, "RDGMODEL", 8);
+    for (i = 0; i < 4; ++i) out[8 + i] = (unsigned char)(RDG__MF_VERSION >> (8 * i));
+    for (i = 0; i < 4; ++i) out[12 + i] = (unsigned char)((unsigned)f->kind >> (8 * i));
+    pos = 16;
+    if (f->kind == RDG_MODEL_RFNN) {
+        const rdg_rfnn *rf = &f->rf;
+        size_t de = 2 * rf->nfreq + 1;
+        rdg__mf_put_u64(out + pos, rf->d); pos += 8;
+        rdg__mf_put_u64(out + pos, rf->M); pos += 8;
+        rdg__mf_put_u64(out + pos, rf->nfreq); pos += 8;
+        rdg__mf_put_f64(out + pos, rf->T); pos += 8;
+        rdg__mf_put_u64(out + pos, count); pos += 8;
+        for (i = 0; i < rf->M * rf->d; ++i, pos += 8) rdg__mf_put_f64(out + pos, rf->W[i]);
+        for (i = 0; i < rf->M * de; ++i, pos += 8) rdg__mf_put_f64(out + pos, rf->U[i]);
+        for (i = 0; i < rf->M; ++i, pos += 8) rdg__mf_put_f64(out + pos, rf->b[i]);
+        for (i = 0; i < rf->d * rf->M; ++i, pos += 8) rdg__mf_put_f64(out + pos, rf->A[i]);
+    } else {
+        const rdg_mlp *net = &f->mlp;
+        rdg__mf_put_u64(out + pos, net->d); pos += 8;
+        rdg__mf_put_u64(out + pos, net->temb); pos += 8;
+        rdg__mf_put_u64(out + pos, net->nhidden); pos += 8;
+        for (l = 0; l < net->nhidden; ++l, pos += 8) rdg__mf_put_u64(out + pos, net->hidden[l]);
+        rdg__mf_put_u64(out + pos, count); pos += 8;
+        for (i = 0; i < count; ++i, pos += 8) rdg__mf_put_f64(out + pos, net->params[i]);
+    }
+    RDG_ASSERT(pos == total);
+    *buf = out;
+    *len = total;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_model_file_load_mem(const void *buf, size_t len, rdg_model_file *f) {
+    rdg__mf_rd r;
+    unsigned long long v;
+    size_t count = 0, i, need;
+    rdg_real *dst;
+    rdg_status st;
+    int ok = 1;
+    if (!f) return RDG_ERR_INVALID;
+    memset(f, 0, sizeof *f);
+    if (!buf) return RDG_ERR_INVALID;
+    r.p = (const unsigned char *)buf; r.len = len; r.pos = 0;
+    /* magic: a wrong byte is a format error even in a short image */
+    if (memcmp(r.p, "RDGMODEL", len < 8 ? len : 8) != 0) return RDG_ERR_FORMAT;
+    if (len < 8) return RDG_ERR_TRUNCATED;
+    r.pos = 8;
+    if ((st = rdg__mf_u(&r, 4, &v)) != RDG_OK) return st;
+    if (v != RDG__MF_VERSION) return RDG_ERR_FORMAT;
+    if ((st = rdg__mf_u(&r, 4, &v)) != RDG_OK) return st;
+    if (v == (unsigned long long)RDG_MODEL_RFNN) {
+        size_t d, M, nfreq;
+        rdg_real T;
+        if ((st = rdg__mf_size(&r, 4096, &d)) != RDG_OK) return st;
+        if ((st = rdg__mf_size(&r, RDG__RF_MAXM, &M)) != RDG_OK) return st;
+        if ((st = rdg__mf_size(&r, RDG__RF_MAXM, &nfreq)) != RDG_OK) return st;
+        if (r.len - r.pos < 8) return RDG_ERR_TRUNCATED;
+        if (!rdg__mf_real(r.p + r.pos, &T)) return RDG_ERR_NONFINITE;
+        r.pos += 8;
+        if (T <= 0) return RDG_ERR_FORMAT;
+        if ((st = rdg__mf_rf_count(d, M, nfreq, &count)) != RDG_OK) return st;
+        f->rf.d = d; f->rf.M = M; f->rf.nfreq = nfreq; f->rf.T = T;
+        f->kind = RDG_MODEL_RFNN;
+    } else if (v == (unsigned long long)RDG_MODEL_MLP) {
+        size_t d, temb, nh, hid[RDG_MLP_MAX_LAYERS] = { 0 }, l;
+        if ((st = rdg__mf_size(&r, 4096, &d)) != RDG_OK) return st;
+        if ((st = rdg__mf_size(&r, 4096, &temb)) != RDG_OK) return st;
+        if ((st = rdg__mf_size(&r, RDG_MLP_MAX_LAYERS, &nh)) != RDG_OK) return st;
+        for (l = 0; l < nh; ++l)
+            if ((st = rdg__mf_size(&r, RDG_MAX_ELEMENTS, &hid[l])) != RDG_OK) return st;
+        st = rdg__mlp_count(d, temb, nh, hid, &count);
+        if (st != RDG_OK) return st == RDG_ERR_INVALID ? RDG_ERR_FORMAT : st;
+        /* shape only for now: the buffers are allocated once the length has been checked */
+        f->mlp.d = d; f->mlp.temb = temb; f->mlp.nhidden = nh;
+        for (l = 0; l < nh; ++l) f->mlp.hidden[l] = hid[l];
+        f->kind = RDG_MODEL_MLP;
+    } else {
+        return RDG_ERR_FORMAT;
+    }
+    if ((st = rdg__mf_u(&r, 8, &v)) != RDG_OK) goto fail;
+    if (v != (unsigned long long)count) { st = RDG_ERR_FORMAT; goto fail; }
+    need = rdg__mul(count, 8, &ok);
+    if (!ok) { st = RDG_ERR_OVERFLOW; goto fail; }
+    if (r.len - r.pos < need) { st = RDG_ERR_TRUNCATED; goto fail; }
+    if (r.len - r.pos > need) { st = RDG_ERR_FORMAT; goto fail; }   /* trailing bytes */
+    if (f->kind == RDG_MODEL_RFNN) {
+        /* one block W | U | b | A from W, as rdg_rfnn_init allocates it (rdg_rfnn_free) */
+        rdg_rfnn *rf = &f->rf;
+        dst = (rdg_real *)rdg__alloc(count, sizeof(rdg_real));
+        if (!dst) { st = RDG_ERR_NOMEM; goto fail; }
+        rf->W = dst;
+        rf->U = rf->W + rf->M * rf->d;
+        rf->b = rf->U + rf->M * (2 * rf->nfreq + 1);
+        rf->A = rf->b + rf->M;
+    } else {
+        rdg_mlp shape = f->mlp;
+        st = rdg__mlp_alloc(&f->mlp, shape.d, shape.temb, shape.nhidden, shape.hidden);
+        if (st != RDG_OK) goto fail;
+        dst = f->mlp.params;
+    }
+    for (i = 0; i < count; ++i, r.pos += 8) {
+        if (!rdg__mf_real(r.p + r.pos, &dst[i])) { st = RDG_ERR_NONFINITE; goto fail; }
+    }
+    return RDG_OK;
+fail:
+    rdg_model_file_free(f);
+    return st;
+}
+
+RDGDEF rdg_status rdg_model_file_model(const rdg_model_file *f, rdg_model *m) {
+    if (!m) return RDG_ERR_INVALID;
+    memset(m, 0, sizeof *m);
+    if (!f) return RDG_ERR_INVALID;
+    if (f->kind == RDG_MODEL_MLP) return rdg_mlp_model(&f->mlp, m);
+    if (f->kind == RDG_MODEL_RFNN) return rdg_rfnn_model(&f->rf, m);
+    return RDG_ERR_INVALID;
+}
+
+#ifndef RDG_NO_STDIO
+RDGDEF rdg_status rdg_model_file_save(const char *path, const rdg_model_file *f) {
+    void *buf;
+    size_t len, pl;
+    char *tmp;
+    FILE *fp;
+    int bad;
+    rdg_status st;
+    if (!path) return RDG_ERR_INVALID;
+    st = rdg_model_file_save_mem(f, &buf, &len);
+    if (st != RDG_OK) return st;
+    pl = strlen(path);
+    tmp = (char *)rdg__alloc(pl + 5, 1);
+    if (!tmp) { rdg_free(buf); return RDG_ERR_NOMEM; }
+    memcpy(tmp, path, pl); memcpy(tmp + pl, ".tmp", 5);
+    fp = fopen(tmp, "wb");
+    if (!fp) { rdg_free(buf); rdg_free(tmp); return RDG_ERR_IO; }
+    bad = fwrite(buf, 1, len, fp) != len;
+    bad |= fclose(fp) != 0;
+#ifdef _WIN32
+    if (!bad) remove(path);
+#endif
+    if (!bad) bad = rename(tmp, path) != 0;
+    if (bad) remove(tmp);
+    rdg_free(buf); rdg_free(tmp);
+    return bad ? RDG_ERR_IO : RDG_OK;
+}
+
+RDGDEF rdg_status rdg_model_file_load(const char *path, rdg_model_file *f) {
+    FILE *fp;
+    unsigned char *buf = NULL, *nb;
+    size_t cap = 0, len = 0, got;
+    size_t limit = RDG_MAX_ELEMENTS > ((size_t)-1 - (1u << 20)) / 8 ? (size_t)-1 / 2
+                 : RDG_MAX_ELEMENTS * 8 + (1u << 20);
+    rdg_status st;
+    if (!f) return RDG_ERR_INVALID;
+    memset(f, 0, sizeof *f);
+    if (!path) return RDG_ERR_INVALID;
+    fp = fopen(path, "rb");
+    if (!fp) return RDG_ERR_IO;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (cap > limit) { rdg_free(buf); fclose(fp); return RDG_ERR_OVERFLOW; }
+            nb = (unsigned char *)RDG_REALLOC(buf, ncap, NULL);
+            if (!nb) { rdg_free(buf); fclose(fp); return RDG_ERR_NOMEM; }
+            buf = nb; cap = ncap;
+        }
+        got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(fp)) { rdg_free(buf); fclose(fp); return RDG_ERR_IO; }
+    fclose(fp);
+    st = rdg_model_file_load_mem(buf, len, f);
+    rdg_free(buf);
+    return st;
+}
+#endif /* RDG_NO_STDIO */
+
 /* >>diag --------------------------------------------------------------------------------------
    Reach - align - slide diagnostics, MATH.md 5 and 7. */
 RDG__PRIVATE rdg_status rdg__diag_fill(const rdg_gmm *g, const rdg_diag_opts *o, rdg_diag_opts *p) {
@@ -2221,11 +4684,515 @@ RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t n
 }
 #endif /* RDG_NO_STDIO */
 
-/* DEVELOPMENT ONLY (issue 3): fragments that are merged into this file before release. */
-#include "wip/model_sampler.h"
-#include "wip/rf.h"
-#include "wip/mlp.h"
-#include "wip/latent.h"
+#ifndef RDG_PCA_MAX_DIM
+#  define RDG_PCA_MAX_DIM 16384
+#endif
+#ifndef RDG_PNG_MAX_DIM
+#  define RDG_PNG_MAX_DIM 32768
+#endif
+#ifndef RDG_PNG_MAX_PIXELS
+#  define RDG_PNG_MAX_PIXELS ((size_t)1 << 26)
+#endif
+
+/* >>pca ----------------------------------------------------------------------------------- */
+RDGDEF void rdg_pca_free(rdg_pca *p) {
+    if (!p) return;
+    rdg_free(p->mean);
+    memset(p, 0, sizeof *p);
+}
+
+/* Four-way dot product in a fixed order (deterministic). */
+RDG__PRIVATE rdg_real rdg__pca_dot(const rdg_real *a, const rdg_real *b, size_t n) {
+    rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* G (m x m) = (1/n) R R^T for R (m x len, row-major): G_ij = R_i . R_j / n, both triangles.
+   Entry (i, j) is computed by one thread in a fixed order: deterministic. */
+RDG__PRIVATE void rdg__pca_gram(const rdg_real *R, size_t m, size_t len, size_t n, rdg_real *G) {
+    int ii, im = (int)m;
+    rdg_real inv = RDG__R(1.0) / (rdg_real)n;
+    RDG__OMP(parallel for schedule(dynamic, 8) if (m * len > 65536))
+    for (ii = 0; ii < im; ++ii) {
+        size_t i = (size_t)ii, j;
+        for (j = 0; j <= i; ++j) G[i * m + j] = rdg__pca_dot(R + i * len, R + j * len, len) * inv;
+    }
+    {
+        size_t i, j;
+        for (i = 0; i < m; ++i) for (j = i + 1; j < m; ++j) G[i * m + j] = G[j * m + i];
+    }
+}
+
+/* Signs row v (len) so that its largest-magnitude entry (the first on ties) is positive. */
+RDG__PRIVATE void rdg__pca_sign(rdg_real *v, size_t len) {
+    size_t i, b = 0;
+    for (i = 1; i < len; ++i) if (RDG__FABS(v[i]) > RDG__FABS(v[b])) b = i;
+    if (v[b] < 0) for (i = 0; i < len; ++i) v[i] = -v[i];
+}
+
+/* method: 0 automatic (Gram when n < D), 1 covariance, 2 Gram (falls back to the covariance
+   when the Gram matrix has fewer than k numerically non-zero eigenvalues). */
+RDG__PRIVATE rdg_status rdg__pca_fit(const rdg_real *X, size_t n, size_t D, size_t k,
+                                     rdg_pca_scaling scaling, int method, rdg_pca *out) {
+    size_t nD, DD = 0, nn = 0, i, j, tot;
+    int ok = 1, gram, e;
+    rdg_real *blk, *Xc = NULL, *M = NULL, *lam = NULL, sum, trace, topk;
+    if (!out) return RDG_ERR_INVALID;
+    memset(out, 0, sizeof *out);
+    if (!X || n < 2 || D == 0 || k == 0 || k > D) return RDG_ERR_INVALID;
+    if ((int)scaling < (int)RDG_PCA_SCALE_UNIT_MEAN || (int)scaling > (int)RDG_PCA_SCALE_WHITEN)
+        return RDG_ERR_INVALID;
+    if (D > RDG_PCA_MAX_DIM || n > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    nD = rdg__mul(n, D, &ok);
+    if (!ok || nD > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(X, nD)) return RDG_ERR_NONFINITE;
+    DD = D * D;                                       /* D <= 16384: no overflow */
+    if (n <= RDG_MAX_ELEMENTS) nn = rdg__mul(n, n, &ok); else ok = 0;
+    if (!ok) nn = (size_t)-1;
+    gram = method == 2 || (method == 0 && n < D);
+    if (gram && nn > RDG_MAX_ELEMENTS) gram = 0;
+    if (!gram && DD > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    /* result block: mean D, components k D, eigenvalues D, scale k */
+    tot = 2 * D + k * D + k;                         /* k, D <= 16384: no overflow */
+    blk = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
+    Xc = (rdg_real *)rdg__alloc(nD, sizeof(rdg_real));
+    if (!blk || !Xc) { rdg_free(blk); rdg_free(Xc); return RDG_ERR_NOMEM; }
+    out->mean = blk; out->components = blk + D; out->eigenvalues = out->components + k * D;
+    out->scale = out->eigenvalues + D;
+    out->D = D; out->k = k; out->n = n; out->scaling = scaling;
+    for (j = 0; j < D; ++j) out->mean[j] = 0;
+    for (i = 0; i < n; ++i) for (j = 0; j < D; ++j) out->mean[j] += X[i * D + j];
+    for (j = 0; j < D; ++j) out->mean[j] /= (rdg_real)n;
+    for (;;) {
+        size_t m = gram ? n : D, mm = gram ? nn : DD;
+        /* Xc: centred data, n x D (Gram) or transposed D x n (covariance) */
+        if (gram) { for (i = 0; i < n; ++i) for (j = 0; j < D; ++j) Xc[i * D + j] = X[i * D + j] - out->mean[j]; }
+        else      { for (i = 0; i < n; ++i) for (j = 0; j < D; ++j) Xc[j * n + i] = X[i * D + j] - out->mean[j]; }
+        M = (rdg_real *)rdg__alloc(mm, sizeof(rdg_real));
+        lam = (rdg_real *)rdg__alloc(m, sizeof(rdg_real));
+        if (!M || !lam) { rdg_free(M); rdg_free(lam); rdg_free(Xc); rdg_pca_free(out); return RDG_ERR_NOMEM; }
+        rdg__pca_gram(Xc, m, gram ? D : n, n, M);
+        e = rdg__eigh_tqr(M, m, lam);
+        if (e != 0) {
+            rdg_free(M); rdg_free(lam); rdg_free(Xc); rdg_pca_free(out);
+            return e == -1 ? RDG_ERR_NOMEM : RDG_ERR_NOT_CONVERGED;
+        }
+        for (j = 0; j < m; ++j) if (lam[j] < 0) lam[j] = 0;
+        if (!gram) {
+            for (j = 0; j < k; ++j) for (i = 0; i < D; ++i) out->components[j * D + i] = M[i * D + j];
+            for (j = 0; j < D; ++j) out->eigenvalues[j] = lam[j];
+            break;
+        }
+        /* Gram: needs k clearly non-zero eigenvalues, else the covariance path */
+        if (k <= n && lam[k - 1] > (rdg_real)(n > D ? n : D) * RDG__EPS * lam[0] * RDG__R(16.0)) {
+            size_t pass;
+            for (j = 0; j < k; ++j) {
+                rdg_real *v = out->components + j * D, f = RDG__R(1.0) / RDG__SQRT((rdg_real)n * lam[j]);
+                for (i = 0; i < D; ++i) v[i] = 0;
+                for (i = 0; i < n; ++i) {
+                    rdg_real u = M[i * n + j] * f;
+                    const rdg_real *xr = Xc + i * D;
+                    size_t c;
+                    for (c = 0; c < D; ++c) v[c] += u * xr[c];
+                }
+            }
+            /* modified Gram-Schmidt, twice: restores orthonormality lost to rounding for the
+               smaller eigenvalues (their error grows like eps lam_0 / lam_j) */
+            for (pass = 0; pass < 2; ++pass) {
+                for (j = 0; j < k; ++j) {
+                    rdg_real *v = out->components + j * D, nv;
+                    size_t q, c;
+                    for (q = 0; q < j; ++q) {
+                        const rdg_real *u = out->components + q * D;
+                        rdg_real pr = rdg__pca_dot(u, v, D);
+                        for (c = 0; c < D; ++c) v[c] -= pr * u[c];
+                    }
+                    nv = RDG__SQRT(rdg__pca_dot(v, v, D));
+                    for (c = 0; c < D; ++c) v[c] /= nv;
+                }
+            }
+            for (j = 0; j < k; ++j) rdg__pca_sign(out->components + j * D, D);
+            for (j = 0; j < D; ++j) out->eigenvalues[j] = j < n ? lam[j] : 0;
+            break;
+        }
+        rdg_free(M); rdg_free(lam); M = lam = NULL;
+        if (DD > RDG_MAX_ELEMENTS) { rdg_free(Xc); rdg_pca_free(out); return RDG_ERR_SINGULAR; }
+        gram = 0;                                     /* Xc (n*D) is refilled transposed */
+    }
+    rdg_free(M); rdg_free(lam); rdg_free(Xc);
+    trace = 0; topk = 0;
+    for (j = 0; j < D; ++j) trace += out->eigenvalues[j];
+    for (j = 0; j < k; ++j) topk += out->eigenvalues[j];
+    out->explained = trace > 0 ? topk / trace : RDG__R(1.0);
+    switch (scaling) {
+    case RDG_PCA_SCALE_UNIT_MEAN:
+        sum = topk / (rdg_real)k;
+        if (!(sum > 0)) { rdg_pca_free(out); return RDG_ERR_SINGULAR; }
+        for (j = 0; j < k; ++j) out->scale[j] = RDG__R(1.0) / RDG__SQRT(sum);
+        break;
+    case RDG_PCA_SCALE_NONE:
+        for (j = 0; j < k; ++j) out->scale[j] = RDG__R(1.0);
+        break;
+    default:
+        for (j = 0; j < k; ++j) {
+            if (!(out->eigenvalues[j] > (rdg_real)D * RDG__EPS * out->eigenvalues[0])) {
+                rdg_pca_free(out); return RDG_ERR_SINGULAR;
+            }
+            out->scale[j] = RDG__R(1.0) / RDG__SQRT(out->eigenvalues[j]);
+        }
+        break;
+    }
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_pca_fit(const rdg_real *X, size_t n, size_t D, size_t k,
+                              rdg_pca_scaling scaling, rdg_pca *out) {
+    return rdg__pca_fit(X, n, D, k, scaling, 0, out);
+}
+
+RDG__PRIVATE rdg_status rdg__pca_check(const rdg_pca *p, const rdg_real *A, size_t n,
+                                       const rdg_real *B, size_t cols_in) {
+    size_t cnt;
+    int ok = 1;
+    if (!p || !p->mean || !p->components || !p->scale || !p->eigenvalues || p->D == 0
+        || p->k == 0 || p->k > p->D || !A || !B || n == 0) return RDG_ERR_INVALID;
+    cnt = rdg__mul(n, p->D, &ok);
+    if (!ok || cnt > RDG_MAX_ELEMENTS || n > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(A, n * cols_in)) return RDG_ERR_NONFINITE;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_pca_encode(const rdg_pca *p, const rdg_real *X, size_t n, rdg_real *Z) {
+    rdg_status st = rdg__pca_check(p, X, n, Z, p ? p->D : 0);
+    int ii;
+    if (st != RDG_OK) return st;
+    RDG__OMP(parallel for schedule(static) if (n * p->D * p->k > 262144))
+    for (ii = 0; ii < (int)n; ++ii) {
+        size_t i = (size_t)ii, j, c, D = p->D, k = p->k;
+        const rdg_real *x = X + i * D;
+        for (j = 0; j < k; ++j) {
+            const rdg_real *v = p->components + j * D;
+            rdg_real s = 0;
+            for (c = 0; c < D; ++c) s += v[c] * (x[c] - p->mean[c]);
+            Z[i * k + j] = p->scale[j] * s;
+        }
+    }
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_pca_decode(const rdg_pca *p, const rdg_real *Z, size_t n, rdg_real *X) {
+    rdg_status st = rdg__pca_check(p, Z, n, X, p ? p->k : 0);
+    int ii;
+    if (st != RDG_OK) return st;
+    RDG__OMP(parallel for schedule(static) if (n * p->D * p->k > 262144))
+    for (ii = 0; ii < (int)n; ++ii) {
+        size_t i = (size_t)ii, j, c, D = p->D, k = p->k;
+        rdg_real *x = X + i * D;
+        for (c = 0; c < D; ++c) x[c] = p->mean[c];
+        for (j = 0; j < k; ++j) {
+            const rdg_real *v = p->components + j * D;
+            rdg_real f = Z[i * k + j] / p->scale[j];
+            for (c = 0; c < D; ++c) x[c] += f * v[c];
+        }
+    }
+    return RDG_OK;
+}
+
+/* >>idx ----------------------------------------------------------------------------------- */
+RDG__PRIVATE size_t rdg__be32(const unsigned char *p) {
+    return (size_t)(((unsigned long)p[0] << 24) | ((unsigned long)p[1] << 16)
+                    | ((unsigned long)p[2] << 8) | (unsigned long)p[3]);
+}
+
+RDGDEF rdg_status rdg_idx_read_mem(const void *buf, size_t len, int raw, rdg_array *a) {
+    const unsigned char *u = (const unsigned char *)buf;
+    size_t ndim, i, count = 1, hdr;
+    int ok = 1;
+    if (!a) return RDG_ERR_INVALID;
+    memset(a, 0, sizeof *a);
+    if (!buf && len) return RDG_ERR_INVALID;
+    /* judge the magic bytes that are there, then the length */
+    if ((len > 0 && u[0] != 0) || (len > 1 && u[1] != 0)) return RDG_ERR_FORMAT;
+    if (len > 2 && u[2] != 0x08) {
+        if (u[2] == 0x09 || (u[2] >= 0x0B && u[2] <= 0x0E)) return RDG_ERR_DTYPE;
+        return RDG_ERR_FORMAT;
+    }
+    if (len > 3 && u[3] == 0) return RDG_ERR_FORMAT;
+    if (len < 4) return RDG_ERR_TRUNCATED;
+    ndim = u[3];
+    if (ndim > RDG_NPY_MAX_DIMS) return RDG_ERR_DTYPE;
+    hdr = 4 + 4 * ndim;
+    if (len < hdr) return RDG_ERR_TRUNCATED;
+    for (i = 0; i < ndim; ++i) {
+        a->shape[i] = rdg__be32(u + 4 + 4 * i);
+        count = rdg__mul(count, a->shape[i], &ok);
+    }
+    if (!ok || count > RDG_MAX_ELEMENTS) { memset(a, 0, sizeof *a); return RDG_ERR_OVERFLOW; }
+    if (len - hdr < count) { memset(a, 0, sizeof *a); return RDG_ERR_TRUNCATED; }
+    if (len - hdr > count) { memset(a, 0, sizeof *a); return RDG_ERR_FORMAT; }
+    a->data = (rdg_real *)rdg__alloc(count, sizeof(rdg_real));
+    if (!a->data) { memset(a, 0, sizeof *a); return RDG_ERR_NOMEM; }
+    a->ndim = ndim; a->count = count;
+    if (raw) for (i = 0; i < count; ++i) a->data[i] = (rdg_real)u[hdr + i];
+    else     for (i = 0; i < count; ++i) a->data[i] = (rdg_real)u[hdr + i] / RDG__R(255.0);
+    return RDG_OK;
+}
+
+/* >>png ----------------------------------------------------------------------------------- */
+#ifdef RIDGEDIFF_STB_IMAGE
+/* stb_image, fenced (STYLE 16): static, PNG only, no stdio when ridgediff has none, the
+   library's allocator; RDG_STB_IMAGE_NO_IMPLEMENTATION when the program already compiles
+   stb_image itself (then only its declarations are included here). */
+#  ifndef RDG_STB_IMAGE_NO_IMPLEMENTATION
+#    define STB_IMAGE_IMPLEMENTATION
+#    define STB_IMAGE_STATIC
+#    define STBI_ONLY_PNG
+#    define STBI_NO_GIF            /* STBI_ONLY_PNG sets these only after the declarations */
+#    define STBI_NO_HDR
+#    define STBI_NO_LINEAR
+#    ifdef RDG_NO_STDIO
+#      define STBI_NO_STDIO
+#    endif
+#    ifndef STBI_MAX_DIMENSIONS
+#      define STBI_MAX_DIMENSIONS RDG_PNG_MAX_DIM
+#    endif
+#    if !defined(STBI_MALLOC) && !defined(STBI_REALLOC) && !defined(STBI_FREE)
+#      define STBI_MALLOC(sz) RDG_MALLOC(sz, NULL)
+#      define STBI_REALLOC(p, newsz) RDG_REALLOC(p, newsz, NULL)
+#      define STBI_FREE(p) RDG_FREE(p, NULL)
+#    endif
+#  endif
+#  if defined(__GNUC__) || defined(__clang__)
+#    pragma GCC diagnostic push
+#    pragma GCC diagnostic ignored "-Wunused-function"
+#  endif
+/* stb_image 2.27 declares stbi_set_unpremultiply_on_load_thread but defines it as
+   stbi__unpremultiply_on_load_thread (a typo fixed in 2.28): mapping the one name onto the
+   other gives a static declaration with a definition in every version, so gcc does not warn
+   "declared static but never defined" (a warning no pragma can silence). */
+#  define stbi_set_unpremultiply_on_load_thread stbi__unpremultiply_on_load_thread
+#  ifdef RDG_STB_IMAGE_PATH
+#    include RDG_STB_IMAGE_PATH
+#  else
+#    include <stb/stb_image.h>
+#  endif
+#  undef stbi_set_unpremultiply_on_load_thread
+#  if defined(__GNUC__) || defined(__clang__)
+#    pragma GCC diagnostic pop
+#  endif
+#endif
+
+/* Walks the PNG chunk list (8-byte signature, then chunks: length (BE32), type (4), data,
+   CRC (4)) up to IEND. Returns 0 when it is complete, 1 when it ends before IEND (truncated),
+   2 when a length is over 2^31 - 1 (corrupt); *idat gets the total IDAT length. */
+RDG__PRIVATE int rdg__png_scan(const unsigned char *u, size_t len, size_t *idat) {
+    size_t off = 8;
+    *idat = 0;
+    while (off < len) {
+        size_t cl;
+        if (len - off < 12) return 1;
+        cl = rdg__be32(u + off);
+        if (cl > 0x7fffffffu) return 2;
+        if (cl > len - off - 12) return 1;
+        if (memcmp(u + off + 4, "IEND", 4) == 0) return 0;
+        if (memcmp(u + off + 4, "IDAT", 4) == 0) *idat += cl;      /* <= len: no overflow */
+        off += 12 + cl;
+    }
+    return 1;
+}
+
+/* Decodes to 8-bit grey: *px (h x w bytes) must be released with rdg__png_release. */
+RDG__PRIVATE rdg_status rdg__png_u8(const void *buf, size_t len, unsigned char **px,
+                                    size_t *w, size_t *h) {
+    static const unsigned char sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
+    const unsigned char *u = (const unsigned char *)buf;
+    *px = NULL; *w = *h = 0;
+    if (!buf && len) return RDG_ERR_INVALID;
+    if (memcmp(u ? u : sig, sig, len < 8 ? len : 8) != 0) return RDG_ERR_FORMAT;
+    if (len < 8) return RDG_ERR_TRUNCATED;
+    if (len > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    /* Checked here, before stb_image allocates anything (its own info call loses the
+       failure reason, and it sizes buffers from the header before reading the data):
+       IHDR first, its size under the caps; the chunk list complete up to IEND (stb would
+       reallocate for an IDAT length the file does not hold); and enough IDAT bytes for the
+       image: deflate expands at most 1032:1, so pixel bytes over 1032 IDAT + 64 cannot be
+       there (stb would allocate the whole image first). */
+    if (len < 16) return RDG_ERR_TRUNCATED;
+    if (memcmp(u + 12, "IHDR", 4) != 0 || rdg__be32(u + 8) != 13) return RDG_ERR_FORMAT;
+    if (len < 29) return RDG_ERR_TRUNCATED;
+    {
+        size_t pw = rdg__be32(u + 16), ph = rdg__be32(u + 20), pix, idat, bpp, ch;
+        int ok = 1, sc;
+        if (pw == 0 || ph == 0) return RDG_ERR_FORMAT;
+        if (pw > RDG_PNG_MAX_DIM || ph > RDG_PNG_MAX_DIM) return RDG_ERR_OVERFLOW;
+        pix = rdg__mul(pw, ph, &ok);
+        if (!ok || pix > RDG_PNG_MAX_PIXELS || pix > RDG_MAX_ELEMENTS || pw > (size_t)INT_MAX
+            || ph > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+        sc = rdg__png_scan(u, len, &idat);
+        if (sc == 1) return RDG_ERR_TRUNCATED;
+        if (sc == 2) return RDG_ERR_FORMAT;
+        switch (u[25]) { case 2: ch = 3; break; case 4: ch = 2; break; case 6: ch = 4; break; default: ch = 1; }
+        bpp = ch * (u[24] > 16 ? 16 : (size_t)u[24]);                   /* bits per pixel */
+        /* pixel bytes, a lower bound for interlaced images too: ph ceil(pw bpp / 8) */
+        if (rdg__mul(ph, (pw * bpp + 7) / 8, &ok) / 1032 > idat + 64 || !ok) return RDG_ERR_FORMAT;
+    }
+#ifdef RIDGEDIFF_STB_IMAGE
+    {
+        int iw = 0, ih = 0, ic = 0;
+        const char *why;
+        unsigned char *p;
+        p = stbi_load_from_memory(u, (int)len, &iw, &ih, &ic, 1);
+        if (!p) {
+            why = stbi_failure_reason();              /* at once: the next stb call resets it */
+            if (why && strcmp(why, "outofmem") == 0) return RDG_ERR_NOMEM;
+            if (why && strstr(why, "large")) return RDG_ERR_OVERFLOW;
+            return RDG_ERR_FORMAT;                     /* the chunk list was complete */
+        }
+        if (iw <= 0 || ih <= 0 || (size_t)iw != rdg__be32(u + 16) || (size_t)ih != rdg__be32(u + 20)) {
+            stbi_image_free(p); return RDG_ERR_FORMAT;
+        }
+        *px = p; *w = (size_t)iw; *h = (size_t)ih;
+        return RDG_OK;
+    }
+#else
+    return RDG_ERR_DTYPE;                              /* built without RIDGEDIFF_STB_IMAGE */
+#endif
+}
+
+RDG__PRIVATE void rdg__png_release(unsigned char *px) {
+#ifdef RIDGEDIFF_STB_IMAGE
+    if (px) stbi_image_free(px);
+#else
+    (void)px;
+#endif
+}
+
+RDGDEF rdg_status rdg_png_read_mem(const void *buf, size_t len, rdg_array *img) {
+    unsigned char *px;
+    size_t w, h, i;
+    rdg_status st;
+    if (!img) return RDG_ERR_INVALID;
+    memset(img, 0, sizeof *img);
+    st = rdg__png_u8(buf, len, &px, &w, &h);
+    if (st != RDG_OK) return st;
+    img->data = (rdg_real *)rdg__alloc(w * h, sizeof(rdg_real));
+    if (!img->data) { rdg__png_release(px); return RDG_ERR_NOMEM; }
+    img->ndim = 2; img->shape[0] = h; img->shape[1] = w; img->count = w * h;
+    for (i = 0; i < w * h; ++i) img->data[i] = (rdg_real)px[i] / RDG__R(255.0);
+    rdg__png_release(px);
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_png_sheet_read_mem(const void *buf, size_t len, size_t tile_w,
+                                         size_t tile_h, size_t count, rdg_array *tiles) {
+    unsigned char *px;
+    size_t w, h, cols, rows, tsz, t, r, c, total;
+    int ok = 1;
+    rdg_status st;
+    if (!tiles) return RDG_ERR_INVALID;
+    memset(tiles, 0, sizeof *tiles);
+    if (tile_w == 0 || tile_h == 0) return RDG_ERR_INVALID;
+    tsz = rdg__mul(tile_w, tile_h, &ok);
+    if (!ok || tsz > RDG_MAX_ELEMENTS) return RDG_ERR_OVERFLOW;
+    st = rdg__png_u8(buf, len, &px, &w, &h);
+    if (st != RDG_OK) return st;
+    if (w % tile_w || h % tile_h) { rdg__png_release(px); return RDG_ERR_SHAPE; }
+    cols = w / tile_w; rows = h / tile_h;
+    total = cols * rows;                               /* <= w h: no overflow */
+    if (count == 0) count = total;
+    if (count > total) { rdg__png_release(px); return RDG_ERR_SHAPE; }
+    tiles->data = (rdg_real *)rdg__alloc(count * tsz, sizeof(rdg_real));
+    if (!tiles->data) { rdg__png_release(px); return RDG_ERR_NOMEM; }
+    tiles->ndim = 2; tiles->shape[0] = count; tiles->shape[1] = tsz; tiles->count = count * tsz;
+    for (t = 0; t < count; ++t) {
+        const unsigned char *src = px + (t / cols) * tile_h * w + (t % cols) * tile_w;
+        rdg_real *dst = tiles->data + t * tsz;
+        for (r = 0; r < tile_h; ++r)
+            for (c = 0; c < tile_w; ++c) dst[r * tile_w + c] = (rdg_real)src[r * w + c] / RDG__R(255.0);
+    }
+    rdg__png_release(px);
+    return RDG_OK;
+}
+
+#ifndef RDG_NO_STDIO
+/* Reads a whole file (at most limit bytes, else RDG_ERR_OVERFLOW) into *buf (rdg_free it). */
+RDG__PRIVATE rdg_status rdg__read_whole(const char *path, size_t limit, unsigned char **buf,
+                                        size_t *len) {
+    FILE *f;
+    unsigned char *b = NULL, *nb;
+    size_t cap = 0, n = 0, got;
+    *buf = NULL; *len = 0;
+    f = fopen(path, "rb");
+    if (!f) return RDG_ERR_IO;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (cap > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
+            if (ncap > limit + 1) ncap = limit + 1;
+            nb = (unsigned char *)RDG_REALLOC(b, ncap, NULL);
+            if (!nb) { rdg_free(b); fclose(f); return RDG_ERR_NOMEM; }
+            b = nb; cap = ncap;
+        }
+        got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (n > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
+        if (got == 0) break;
+    }
+    if (ferror(f)) { rdg_free(b); fclose(f); return RDG_ERR_IO; }
+    fclose(f);
+    *buf = b; *len = n;
+    return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_idx_read(const char *path, int raw, rdg_array *a) {
+    unsigned char *buf;
+    size_t len;
+    rdg_status st;
+    if (!a) return RDG_ERR_INVALID;
+    memset(a, 0, sizeof *a);
+    if (!path) return RDG_ERR_INVALID;
+    st = rdg__read_whole(path, RDG_MAX_ELEMENTS + 4 + 4 * RDG_NPY_MAX_DIMS, &buf, &len);
+    if (st != RDG_OK) return st;
+    st = rdg_idx_read_mem(buf, len, raw, a);
+    rdg_free(buf);
+    return st;
+}
+
+RDGDEF rdg_status rdg_png_read(const char *path, rdg_array *img) {
+    unsigned char *buf;
+    size_t len;
+    rdg_status st;
+    if (!img) return RDG_ERR_INVALID;
+    memset(img, 0, sizeof *img);
+    if (!path) return RDG_ERR_INVALID;
+    st = rdg__read_whole(path, (size_t)INT_MAX, &buf, &len);
+    if (st != RDG_OK) return st;
+    st = rdg_png_read_mem(buf, len, img);
+    rdg_free(buf);
+    return st;
+}
+
+RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t tile_h,
+                                     size_t count, rdg_array *tiles) {
+    unsigned char *buf;
+    size_t len;
+    rdg_status st;
+    if (!tiles) return RDG_ERR_INVALID;
+    memset(tiles, 0, sizeof *tiles);
+    if (!path) return RDG_ERR_INVALID;
+    st = rdg__read_whole(path, (size_t)INT_MAX, &buf, &len);
+    if (st != RDG_OK) return st;
+    st = rdg_png_sheet_read_mem(buf, len, tile_w, tile_h, count, tiles);
+    rdg_free(buf);
+    return st;
+}
+#endif /* RDG_NO_STDIO */
 
 #endif /* RIDGEDIFF_IMPLEMENTATION_DONE */
 #endif /* RIDGEDIFF_IMPLEMENTATION */

@@ -1,11 +1,11 @@
-/* Tests of the latent-space fragment (wip/latent.h, issue 4): PCA fit/encode/decode and the
+/* Tests of the latent-space fragment (issue 4): PCA fit/encode/decode and the
    scaling of MATH.md 5, IDX loading, PNG loading through stb_image, the PNG sheet reader, and
    the shipped MNIST sheets (data/mnist/). Run from the repository root. */
 #define RIDGEDIFF_IMPLEMENTATION
 #define RIDGEDIFF_STB_IMAGE
 #include "ridgediff.h"
 #ifndef RDG_LATENT_DECLARED
-#include "wip/latent.h"
+
 #endif
 #include "tests/rdg_test.h"
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 #define RIDGEDIFF_IMPLEMENTATION
 #include "ridgediff.h"
 #ifndef RDG_LATENT_DECLARED
-#include "wip/latent.h"
+
 #endif
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
