@@ -1672,7 +1672,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
     rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d;
-    int it, conv = 0, iters = 0, have_best;
+    int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0;
 
     /* SCMS: x <- x + P_N (a m - x) = x + s^2 r */
     memcpy(x, y, d * sizeof(rdg_real));
@@ -1683,6 +1683,9 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         if (it == 0) resid0 = res0;
         if (s2 * res0 <= po->tolr) { conv = 1; break; }
         if (it >= po->scms_iter || !rdg__isfinite(res0)) break;
+        /* a frame that stays unresolved (gap below 1e-10 |C|) jitters the step: give up */
+        undef = cur->mu[ds - 1] - cur->mu[ds] <= RDG__R(1e-10) * cur->mu[0] ? undef + 1 : 0;
+        if (undef >= 5) break;
         for (i = 0; i < d; ++i) x[i] += s2 * r0[i];
     }
     if (po->method == RDG_PROJECT_SCMS) {
@@ -1788,6 +1791,9 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         }
         if (accept) {
             rdg_real ratio = pred < 0 && dphi < 0 ? dphi / pred : 1, f;
+            /* the iterates run into a ridge boundary where the eigengap closes: no KKT point
+               there (and converged needs a gap above 1e-8 |C|), so stop after 5 such steps */
+            collapsing = tr->mu[ds - 1] - tr->mu[ds] < RDG__R(1e-10) * tr->mu[0] ? collapsing + 1 : 0;
             rdg_real sy, sBs;
             rdg__je(tr, ds, JE1, q1);
             /* BFGS on the Lagrangian gradient (x - y) + J^T Lam with Lam held fixed */
@@ -1833,6 +1839,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             mu *= f > RDG__R(1.0) / 3 ? f : RDG__R(1.0) / 3;
             if (mu < RDG__R(1e-12)) mu = RDG__R(1e-12);
             nu = 2;
+            if (collapsing >= 5) break;
         } else {
             mu *= nu; nu *= 2;
             if (mu > RDG__R(1e12)) break;
