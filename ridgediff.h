@@ -955,13 +955,14 @@ RDGDEF rdg_real rdg_rng_normal(rdg_rng *r) {
 /* >>linalg ----------------------------------------------------------------------------------
    Cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
    from the rotation J^T A J). Works on a full symmetric copy; V accumulates the rotations. */
-RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
+/* warm != 0: V holds a starting basis (A already rotated into it) instead of the identity. */
+RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, int warm) {
     size_t p, q, r, i, j;
     int sweep;
     rdg_real fro = 0, off;
     for (i = 0; i < n * n; ++i) fro += A[i] * A[i];
     fro = RDG__SQRT(fro);
-    if (V) for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) V[i * n + j] = (i == j) ? RDG__R(1.0) : RDG__R(0.0);
+    if (V && !warm) for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) V[i * n + j] = (i == j) ? RDG__R(1.0) : RDG__R(0.0);
     for (sweep = 0; sweep < 100; ++sweep) {
         off = 0;
         for (p = 0; p < n; ++p) for (q = p + 1; q < n; ++q) off += A[p * n + q] * A[p * n + q];
@@ -973,7 +974,7 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
                 rdg_real theta, t, c, s, tau;
                 if (apq == 0) continue;
                 /* after a few sweeps, an element negligible beside both diagonals is set to 0 */
-                if (sweep > 3 && RDG__FABS(apq) < RDG__EPS * RDG__R(1e-2) * RDG__FABS(app)
+                if ((sweep > 3 || warm) && RDG__FABS(apq) < RDG__EPS * RDG__R(1e-2) * RDG__FABS(app)
                     && RDG__FABS(apq) < RDG__EPS * RDG__R(1e-2) * RDG__FABS(aqq)) {
                     A[p * n + q] = A[q * n + p] = 0;
                     continue;
@@ -1032,7 +1033,7 @@ RDGDEF rdg_status rdg_eigh(const rdg_real *A, size_t n, rdg_real *w, rdg_real *V
     if (!rdg__allfinite(A, n * n)) return RDG_ERR_NONFINITE;
     if (!buf) { buf = (rdg_real *)rdg__alloc(n * n + n, sizeof(rdg_real)); if (!buf) return RDG_ERR_NOMEM; }
     for (i = 0; i < n; ++i) for (j = 0; j <= i; ++j) buf[i * n + j] = buf[j * n + i] = A[i * n + j];
-    conv = rdg__jacobi(buf, n, w, V);
+    conv = rdg__jacobi(buf, n, w, V, 0);
     if (!work) RDG_FREE(buf, NULL);
     return conv ? RDG_OK : RDG_ERR_NOT_CONVERGED;
 }
@@ -1178,7 +1179,7 @@ typedef struct rdg__ws {
     rdg_real *mu, *lam;    /* d: eigenvalues of C and of H, descending                          */
     rdg_real *jw;          /* d x d + d: Jacobi scratch                                          */
     rdg_real *c, *ct, *u;  /* d: one centred point, in data and eigen coordinates; J row vector  */
-    rdg_real *gt, *qt;     /* d: score in eigen coordinates; curvature-gradient accumulator      */
+    rdg_real *gt, *qt, *zz; /* d: score in eigen coordinates; curvature-gradient accumulator; scratch */
     rdg_real *den;         /* d x d: 1 / (mu_b - mu_a)                                          */
     size_t ref;            /* index of the largest weight                                       */
     rdg_real a, s2, logp;
@@ -1196,7 +1197,7 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     size_t dd = rdg__mul(d, d, &ok), tot;
     memset(w, 0, sizeof *w);
     if (!ok) return 0;
-    tot = 6 * dd + 10 * d;
+    tot = 6 * dd + 12 * d;
     if (tot < dd) return 0;
     w->n = n; w->d = d;
     w->idx = (size_t *)rdg__alloc(n, sizeof(size_t));
@@ -1204,8 +1205,8 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     w->m = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
     if (!w->idx || !w->w || !w->m) { rdg__ws_free(w); return 0; }
     w->g = w->m + d; w->dm = w->g + d; w->mu = w->dm + d; w->lam = w->mu + d;
-    w->c = w->lam + d; w->ct = w->c + d; w->u = w->ct + d; w->gt = w->u + d; w->qt = w->gt + d;
-    w->C = w->qt + d; w->V = w->C + dd; w->M = w->V + dd; w->den = w->M + dd;
+    w->c = w->lam + d; w->ct = w->c + d; w->u = w->ct + d; w->gt = w->u + d; w->qt = w->gt + d; w->zz = w->qt + d;
+    w->C = w->zz + d; w->V = w->C + dd; w->M = w->V + dd; w->den = w->M + dd;
     w->jw = w->den + dd;   /* dd + d */
     return 1;
 }
@@ -1399,7 +1400,39 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
     size_t j, d = w->d;
     rdg_real as = w->a / w->s2;
     memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
-    (void)rdg__jacobi(w->jw, d, w->mu, w->V);   /* 100 sweeps never run out for symmetric input */
+    (void)rdg__jacobi(w->jw, d, w->mu, w->V, 0);   /* 100 sweeps never run out for symmetric input */
+    for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
+}
+
+/* The same, warm-started from the basis V0 of a nearby point (an earlier iterate): Jacobi on
+   V0^T C V0, which is nearly diagonal, takes one or two sweeps instead of six to ten. The
+   result depends only on V0 and C, so a caller that passes its own previous iterate stays
+   deterministic. */
+RDG__PRIVATE void rdg__frame_warm(rdg__ws *w, const rdg_real *V0) {
+    size_t i, j, l, d = w->d;
+    rdg_real as = w->a / w->s2;
+    if (V0 != w->V) memcpy(w->V, V0, d * d * sizeof(rdg_real));
+    for (i = 0; i < d * d; ++i) w->M[i] = 0;
+    for (i = 0; i < d; ++i) {                 /* M = C V0, row by row (contiguous) */
+        rdg_real *Mi = w->M + i * d;
+        const rdg_real *Ci = w->C + i * d;
+        for (l = 0; l < d; ++l) {
+            rdg_real c = Ci[l];
+            const rdg_real *Vl = w->V + l * d;
+            for (j = 0; j < d; ++j) Mi[j] += c * Vl[j];
+        }
+    }
+    for (i = 0; i < d * d; ++i) w->jw[i] = 0;
+    for (l = 0; l < d; ++l) {                 /* jw = V0^T M */
+        const rdg_real *Vl = w->V + l * d, *Ml = w->M + l * d;
+        for (i = 0; i < d; ++i) {
+            rdg_real v = Vl[i], *Ji = w->jw + i * d;
+            for (j = 0; j < d; ++j) Ji[j] += v * Ml[j];
+        }
+    }
+    for (i = 0; i < d; ++i) for (j = 0; j < i; ++j)   /* exact symmetry for Jacobi */
+        w->jw[i * d + j] = w->jw[j * d + i] = RDG__R(0.5) * (w->jw[i * d + j] + w->jw[j * d + i]);
+    (void)rdg__jacobi(w->jw, d, w->mu, w->V, 1);
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
@@ -1447,21 +1480,22 @@ RDG__PRIVATE int rdg__jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int full) {
     for (k = 0; k < w->nk; ++k) {
         rdg_real wk = w->w[k], f;
         rdg__centred(g, w, k, w->c);
-        for (j = 0; j < d; ++j) {
-            rdg_real s = 0;
-            for (i = 0; i < d; ++i) s += w->V[i * d + j] * w->c[i];
-            w->ct[j] = s;
+        /* ct = V^T c and z_b = sum_a (v_a.g) p_a / (mu_b - mu_a), both as sums of rows so that
+           the inner loops are contiguous and vectorise */
+        for (j = 0; j < d; ++j) { w->ct[j] = 0; w->zz[j] = 0; }
+        for (i = 0; i < d; ++i) {
+            rdg_real ci = w->c[i];
+            const rdg_real *Vi = w->V + i * d;
+            for (j = 0; j < d; ++j) w->ct[j] += ci * Vi[j];
         }
         for (aa = 0; aa < ds; ++aa) {
-            rdg_real yv = 0;
-            if (full) for (bb = ds; bb < d; ++bb) yv += w->gt[bb] * w->ct[bb] * w->den[aa * d + bb];
+            rdg_real yv = 0, ga = w->gt[aa] * w->ct[aa];
+            const rdg_real *da = w->den + aa * d;
+            if (full) for (bb = ds; bb < d; ++bb) yv += w->gt[bb] * w->ct[bb] * da[bb];
             w->u[aa] = w->ct[aa] * yv;
+            for (bb = ds; bb < d; ++bb) w->zz[bb] += ga * da[bb];
         }
-        for (bb = ds; bb < d; ++bb) {
-            rdg_real z = 0;
-            for (aa = 0; aa < ds; ++aa) z += w->gt[aa] * w->ct[aa] * w->den[aa * d + bb];
-            w->u[bb] = w->ct[bb] * z;
-        }
+        for (bb = ds; bb < d; ++bb) w->u[bb] = w->ct[bb] * w->zz[bb];
         for (i = full ? 0 : ds; i < d; ++i) {
             rdg_real wu = wk * w->u[i], *Mi = w->M + i * d;
             for (j = 0; j < d; ++j) Mi[j] += wu * w->ct[j];
@@ -1678,7 +1712,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     memcpy(x, y, d * sizeof(rdg_real));
     for (it = 0;; ++it) {
         rdg__eval(g, x, cur, 1);
-        rdg__frame(cur);
+        if (it == 0) rdg__frame(cur); else rdg__frame_warm(cur, cur->V);
         res0 = rdg__resid(cur, ds, rE0, r0);
         if (it == 0) resid0 = res0;
         if (s2 * res0 <= po->tolr) { conv = 1; break; }
@@ -1760,7 +1794,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         }
         for (i = 0; i < d; ++i) x1[i] = x[i] + D[i];
         rdg__eval(g, x1, tr, 1);
-        rdg__frame(tr);
+        rdg__frame_warm(tr, cur->V);
         res1 = rdg__resid(tr, ds, rE1, r1);
         c1 = tr->lam[ds] + po->beta; if (c1 < 0) c1 = 0;
         /* phi(x1) - phi(x) by a difference formula (no cancellation against |x - y|^2) */

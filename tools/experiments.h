@@ -185,7 +185,7 @@ RDX_FN rdg_status rdx_figure_2d(const char *path, const char *title, const rdg_g
     rdg_density_out dout;
     rdg_project_opts po;
     rdg_status st;
-    size_t i, j, c, nr = 0;
+    size_t i, j, c, c0, nr = 0;
     rdg_real vmax = -1e300, vmin;
     grid = (rdg_real *)malloc(NX * NY * 2 * sizeof(rdg_real));
     logp = (rdg_real *)malloc(NX * NY * sizeof(rdg_real));
@@ -215,13 +215,15 @@ RDX_FN rdg_status rdx_figure_2d(const char *path, const char *title, const rdg_g
     if (st == RDG_OK) st = rdp_plot_set_axes(p, 0, 0, 1);
     if (st == RDG_OK) st = rdp_plot_add_field(p, logp, NX, NY, lo_x, hi_x, lo_y, hi_y, vmin, vmax,
                                               RDP_CMAP_VIRIDIS, "log p_t");
+    /* trajectories from t = 1 on: before that they are prior noise and hide the picture */
+    for (c0 = 0; c0 + 1 < C && times[c0] > 1; ++c0) {}
     for (i = 0; i < ntr && i < n && st == RDG_OK; ++i) {
-        for (c = 0; c < C; ++c) {
-            xy[2 * c] = traj[(c * n + i) * 2];
-            xy[2 * c + 1] = traj[(c * n + i) * 2 + 1];
-            tv[c] = times[c];
+        for (c = c0; c < C; ++c) {
+            xy[2 * (c - c0)] = traj[(c * n + i) * 2];
+            xy[2 * (c - c0) + 1] = traj[(c * n + i) * 2 + 1];
+            tv[c - c0] = times[c];
         }
-        st = rdp_plot_add_polyline_colored(p, xy, C, tv, times[C - 1], times[0], 1, RDP_CMAP_PLASMA, 0.8,
+        st = rdp_plot_add_polyline_colored(p, xy, C - c0, tv, times[C - 1], times[c0], 1, RDP_CMAP_PLASMA, 0.8,
                                            i == 0 ? "t" : NULL);
     }
     if (st == RDG_OK && nr) {
