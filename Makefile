@@ -15,27 +15,30 @@ endif
 ALLCFLAGS = $(WARN) $(CFLAGS) $(OMPFLAG) -I.
 LDLIBS   = -lm
 
+HDR       = ridgediff.h $(wildcard wip/*.h)
+FUZZ_SECONDS ?= 60
 TEST_SRC  = $(wildcard tests/test_*.c)
 TEST_BIN  = $(patsubst tests/%.c,build/%,$(TEST_SRC))
 ASAN_BIN  = $(patsubst tests/%.c,build/asan/%,$(TEST_SRC))
 EX_SRC    = $(wildcard examples/*.c)
 EX_BIN    = $(patsubst examples/%.c,build/examples/%,$(EX_SRC))
 
-.PHONY: all test unit asan strict cli crosscheck examples clean
+.PHONY: all test unit asan strict cli crosscheck examples clean fuzz fuzz-replay determinism \
+        valgrind valgrind-fast portability
 
 all: tools/ridgediff examples
 
-tools/ridgediff: tools/ridgediff.c ridgediff.h
+tools/ridgediff: tools/ridgediff.c tools/plot.h tools/experiments.h $(HDR)
 	$(CC) $(ALLCFLAGS) -o $@ tools/ridgediff.c $(LDLIBS)
 
 examples: $(EX_BIN)
-build/examples/%: examples/%.c ridgediff.h | build/examples
+build/examples/%: examples/%.c $(HDR) | build/examples
 	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
 
-build/%: tests/%.c ridgediff.h tests/rdg_test.h | build
+build/%: tests/%.c $(HDR) tests/rdg_test.h | build
 	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
 
-build/asan/%: tests/%.c ridgediff.h tests/rdg_test.h | build/asan
+build/asan/%: tests/%.c $(HDR) tests/rdg_test.h | build/asan
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer -I. -o $@ $< $(LDLIBS)
 
@@ -43,8 +46,12 @@ build build/asan build/examples:
 	mkdir -p $@
 
 # The whole suite: unit tests, the CLI, the strict build matrix, the suite again under
-# AddressSanitizer + UBSan, and the cross-check against an independent numpy implementation.
-test: unit cli strict asan crosscheck
+# AddressSanitizer + UBSan, the fuzz corpus replayed under ASan+UBSan, byte-identical results
+# at 1, 2 and 7 threads, a fast valgrind subset, and the cross-check against an independent
+# numpy implementation. Slower extras, not in `make test`: `make valgrind` (whole suite under
+# memcheck), `make fuzz FUZZ_SECONDS=N` (libFuzzer), `make portability` (other compilers,
+# libcs, float, aarch64/qemu, mingw/wine, Cortex-M4).
+test: unit cli strict asan fuzz-replay determinism valgrind-fast crosscheck
 	@echo "make test: all stages passed"
 
 unit: $(TEST_BIN)
@@ -62,5 +69,43 @@ strict:
 crosscheck: tools/ridgediff
 	sh tests/crosscheck.sh ./tools/ridgediff $(PYTHON)
 
+# Fuzzing (tests/fuzz/): replay the committed corpus through each target's plain main() under
+# ASan+UBSan (cheap, in `make test`), or run libFuzzer for FUZZ_SECONDS per target.
+fuzz-replay:
+	CC="$(CC)" sh tests/fuzz/fuzz.sh replay
+
+fuzz:
+	sh tests/fuzz/fuzz.sh fuzz $(FUZZ_SECONDS)
+
+# Determinism across thread counts: the library (tests/determinism.c) and the CLI
+# (tests/determinism.sh, OMP_NUM_THREADS=1/2/7, outputs compared with cmp).
+build/determinism: tests/determinism.c $(HDR) tests/rdg_test.h | build
+	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
+
+determinism: build/determinism tools/ridgediff
+	./tests/run.sh build/determinism
+	sh tests/determinism.sh ./tools/ridgediff
+
+# valgrind memcheck: the whole suite, the determinism test and the CLI tests (`make valgrind`,
+# minutes), or the fast tests only (`valgrind-fast`, in `make test`). Skips without valgrind.
+valgrind:
+	CC="$(CC)" sh tests/valgrind.sh all
+
+valgrind-fast:
+	CC="$(CC)" sh tests/valgrind.sh fast
+
+# Other compilers, libcs and targets; each step skips with a message when its toolchain is
+# missing (.ci/run installs them all).
+portability:
+	sh tests/portability.sh
+
 clean:
 	rm -rf build tools/ridgediff
+
+# The paper's experiments on the bundled data (tables, pictures, demo-out/index.html).
+.PHONY: demo demo-quick
+demo: tools/ridgediff
+	./tools/ridgediff demo --out demo-out
+
+demo-quick: tools/ridgediff
+	./tools/ridgediff demo --out demo-out --quick

@@ -121,7 +121,9 @@ RDGDEF const char *rdg_status_str(rdg_status s);
 RDGDEF const char *rdg_version_string(void);
 
 /* >>rng ---------------------------------------------------------------------------------- */
-/* xoshiro256** seeded through splitmix64. A (seed, stream) pair names an independent stream:
+/* xoshiro256** seeded through splitmix64. The uniform and normal draws are computed in double
+   even in RDG_REAL_FLOAT builds, on purpose: a seed then gives the same random streams (to
+   float rounding) in both precisions. A (seed, stream) pair names an independent stream:
    trajectory i uses stream i, so its numbers do not depend on which thread runs it.
    All rng functions are total (they cannot fail) and take a non-NULL state. */
 typedef struct rdg_rng {
@@ -1969,8 +1971,8 @@ RDGDEF rdg_status rdg_ridge_trace(const rdg_gmm *g, rdg_real t, const rdg_real *
 /* >>model -------------------------------------------------------------------------------------
    The model interface, the exact (memorising) model m_t and the time embeddings, MATH.md 2, 6. */
 RDG__PRIVATE int rdg__model_ok(const rdg_model *m) {
-    return m && m->eval && m->d > 0 && (int)m->kind >= (int)RDG_MODEL_USER
-        && (int)m->kind <= (int)RDG_MODEL_MLP;
+    /* enums compared as unsigned: short-enum ABIs (arm-none-eabi) make '< 0' always false */
+    return m && m->eval && m->d > 0 && (unsigned)m->kind <= (unsigned)RDG_MODEL_MLP;
 }
 
 RDGDEF rdg_status rdg_model_eval(const rdg_model *m, rdg_real t, const rdg_real *x, size_t B,
@@ -2270,7 +2272,7 @@ RDG__PRIVATE void rdg__dmm_defaults(const rdg_dmm_opts *o, rdg_dmm_opts *r) {
 }
 
 RDG__PRIVATE rdg_status rdg__dmm_opts_check(const rdg_dmm_opts *r) {
-    if ((int)r->weight < 0 || (int)r->weight > (int)RDG_WEIGHT_USER) return RDG_ERR_INVALID;
+    if ((unsigned)r->weight > (unsigned)RDG_WEIGHT_USER) return RDG_ERR_INVALID;
     if (r->weight == RDG_WEIGHT_USER && !r->user_fn) return RDG_ERR_INVALID;
     if (!rdg__isfinite(r->T) || !rdg__isfinite(r->t0) || !(r->t0 > 0) || !(r->T > r->t0))
         return RDG_ERR_INVALID;
@@ -3948,7 +3950,7 @@ RDGDEF rdg_status rdg_mlp_train(rdg_mlp *net, const rdg_gmm *data, const rdg_tra
     t0 = o->t0 != 0 ? o->t0 : RDG__R(0.005);
     if (!rdg__isfinite(lr) || lr <= 0 || !rdg__t_ok(T) || !rdg__t_ok(t0) || t0 >= T)
         return RDG_ERR_INVALID;
-    if ((int)o->weight < (int)RDG_WEIGHT_ONE || (int)o->weight > (int)RDG_WEIGHT_USER
+    if ((unsigned)o->weight > (unsigned)RDG_WEIGHT_USER
         || (o->weight == RDG_WEIGHT_USER && !o->user_fn))
         return RDG_ERR_INVALID;
     if (!rdg__allfinite(net->params, net->nparams)) return RDG_ERR_NONFINITE;
@@ -4542,7 +4544,7 @@ RDG__PRIVATE int rdg__little_endian(void) {
     return b == 1;
 }
 
-RDGDEF rdg_status rdg_npy_read_mem(const void *buf, size_t len, rdg_array *a) {
+RDG__PRIVATE rdg_status rdg__npy_parse(const void *buf, size_t len, rdg_array *a) {
     const unsigned char *u = (const unsigned char *)buf;
     size_t hlen, off, i, count = 1, item = 0, need;
     int seen_descr = 0, seen_fo = 0, seen_shape = 0, fortran = 0, big = 0, ok = 1;
@@ -4592,7 +4594,8 @@ RDGDEF rdg_status rdg_npy_read_mem(const void *buf, size_t len, rdg_array *a) {
     if (!ok || count > RDG_MAX_ELEMENTS) { memset(a, 0, sizeof *a); return RDG_ERR_OVERFLOW; }
     a->count = count;
     off += hlen;
-    need = count * item;
+    need = rdg__mul(count, item, &ok);
+    if (!ok) { memset(a, 0, sizeof *a); return RDG_ERR_OVERFLOW; }
     if (need > len - off) { memset(a, 0, sizeof *a); return RDG_ERR_TRUNCATED; }
     a->data = (rdg_real *)rdg__alloc(count, sizeof(rdg_real));
     if (!a->data) { memset(a, 0, sizeof *a); return RDG_ERR_NOMEM; }
@@ -4616,6 +4619,15 @@ RDGDEF rdg_status rdg_npy_read_mem(const void *buf, size_t len, rdg_array *a) {
         }
     }
     return RDG_OK;
+}
+
+/* Every failure leaves *a zeroed (the parser may stop after filling the shape). */
+RDGDEF rdg_status rdg_npy_read_mem(const void *buf, size_t len, rdg_array *a) {
+    rdg_status st;
+    if (!a) return RDG_ERR_INVALID;
+    st = rdg__npy_parse(buf, len, a);
+    if (st != RDG_OK) { rdg_free(a->data); memset(a, 0, sizeof *a); }
+    return st;
 }
 
 RDGDEF rdg_status rdg_npy_write_mem(const rdg_real *data, size_t ndim, const size_t *shape,
@@ -4787,7 +4799,7 @@ RDG__PRIVATE rdg_status rdg__pca_fit(const rdg_real *X, size_t n, size_t D, size
     if (!out) return RDG_ERR_INVALID;
     memset(out, 0, sizeof *out);
     if (!X || n < 2 || D == 0 || k == 0 || k > D) return RDG_ERR_INVALID;
-    if ((int)scaling < (int)RDG_PCA_SCALE_UNIT_MEAN || (int)scaling > (int)RDG_PCA_SCALE_WHITEN)
+    if ((unsigned)scaling > (unsigned)RDG_PCA_SCALE_WHITEN)
         return RDG_ERR_INVALID;
     if (D > RDG_PCA_MAX_DIM || n > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
     nD = rdg__mul(n, D, &ok);

@@ -258,7 +258,10 @@ static void test_one_point(void) {
     check_gauss("SDE one point", out, n, mu, v);
     CHECK(times[0] == (rdg_real)T && times[1] == (rdg_real)t0, "times = (T, t0)");
     CHECK(memcmp(traj + n * D1, out, n * D1 * sizeof(rdg_real)) == 0, "last checkpoint = out");
-    check_gauss("initial states", traj, n, (const double[]){ 0, 0, 0 }, 1.0);
+    {
+        static const double zero3[3] = { 0, 0, 0 };
+        check_gauss("initial states", traj, n, zero3, 1.0);
+    }
 
     /* ODE: the flow of a Gaussian is affine, y_t - a_t x = (s_t / s_T)(y_T - a_T x): check it
        sample by sample (Heun is second order) and the law as above */
