@@ -51,7 +51,7 @@ build build/asan build/examples:
 # numpy implementation. Slower extras, not in `make test`: `make valgrind` (whole suite under
 # memcheck), `make fuzz FUZZ_SECONDS=N` (libFuzzer), `make portability` (other compilers,
 # libcs, float, aarch64/qemu, mingw/wine, Cortex-M4).
-test: unit cli strict asan fuzz-replay determinism valgrind-fast crosscheck
+test: unit cli strict asan fuzz-replay determinism valgrind-fast crosscheck pictures
 	@echo "make test: all stages passed"
 
 unit: $(TEST_BIN)
@@ -109,3 +109,12 @@ demo: tools/ridgediff
 
 demo-quick: tools/ridgediff
 	./tools/ridgediff demo --out demo-out --quick
+
+# Pictures and the HTML report are well-formed XML: the plot helper's own outputs, and a quick
+# `ridgediff demo` (about a minute) whose SVGs and index.html are parsed with xmllint.
+.PHONY: pictures
+pictures: build/test_plot tools/ridgediff
+	rm -rf build/plots build/demo-quick
+	RDG_PLOT_OUT=build/plots ./build/test_plot > /dev/null
+	./tools/ridgediff demo --out build/demo-quick --quick 2> build/demo-quick.log
+	sh tests/svg_check.sh build/plots/*.svg build/plots/*.html build/demo-quick/*.svg build/demo-quick/index.html

@@ -882,6 +882,65 @@ RDG__PRIVATE void *rdg__alloc(size_t count, size_t size) {
 
 RDGDEF void rdg_free(void *p) { if (p) RDG_FREE(p, NULL); }
 
+#ifndef RDG_NO_STDIO
+/* Reads a whole file (at most limit bytes, else RDG_ERR_OVERFLOW) into *buf (rdg_free it). */
+RDG__PRIVATE rdg_status rdg__read_whole(const char *path, size_t limit, unsigned char **buf,
+                                        size_t *len) {
+    FILE *f;
+    unsigned char *b = NULL, *nb;
+    size_t cap = 0, n = 0, got;
+    *buf = NULL; *len = 0;
+    f = fopen(path, "rb");
+    if (!f) return RDG_ERR_IO;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (cap > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
+            if (ncap > limit + 1) ncap = limit + 1;
+            nb = (unsigned char *)RDG_REALLOC(b, ncap, NULL);
+            if (!nb) { rdg_free(b); fclose(f); return RDG_ERR_NOMEM; }
+            b = nb; cap = ncap;
+        }
+        got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (n > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
+        if (got == 0) break;
+    }
+    if (ferror(f)) { rdg_free(b); fclose(f); return RDG_ERR_IO; }
+    fclose(f);
+    *buf = b; *len = n;
+    return RDG_OK;
+}
+
+/* The largest file any loader accepts: RDG_MAX_ELEMENTS float64 values plus headers. */
+RDG__PRIVATE size_t rdg__file_limit(void) {
+    return RDG_MAX_ELEMENTS > ((size_t)-1 - (1u << 20)) / 8 ? (size_t)-1 / 2
+         : RDG_MAX_ELEMENTS * 8 + (1u << 20);
+}
+
+/* Writes buf to path.tmp, then renames it over path, so that a failed write never leaves a
+   partial file at path. */
+RDG__PRIVATE rdg_status rdg__write_whole(const char *path, const void *buf, size_t len) {
+    size_t pl = strlen(path);
+    char *tmp = (char *)rdg__alloc(pl + 5, 1);
+    FILE *f;
+    int bad;
+    if (!tmp) return RDG_ERR_NOMEM;
+    memcpy(tmp, path, pl); memcpy(tmp + pl, ".tmp", 5);
+    f = fopen(tmp, "wb");
+    if (!f) { rdg_free(tmp); return RDG_ERR_IO; }
+    bad = fwrite(buf, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+#ifdef _WIN32
+    if (!bad) remove(path);
+#endif
+    if (!bad) bad = rename(tmp, path) != 0;
+    if (bad) remove(tmp);
+    rdg_free(tmp);
+    return bad ? RDG_ERR_IO : RDG_OK;
+}
+#endif
+
 /* >>status --------------------------------------------------------------------------------- */
 RDGDEF const char *rdg_status_str(rdg_status s) {
     switch (s) {
@@ -4245,57 +4304,25 @@ RDGDEF rdg_status rdg_model_file_model(const rdg_model_file *f, rdg_model *m) {
 #ifndef RDG_NO_STDIO
 RDGDEF rdg_status rdg_model_file_save(const char *path, const rdg_model_file *f) {
     void *buf;
-    size_t len, pl;
-    char *tmp;
-    FILE *fp;
-    int bad;
+    size_t len;
     rdg_status st;
     if (!path) return RDG_ERR_INVALID;
     st = rdg_model_file_save_mem(f, &buf, &len);
     if (st != RDG_OK) return st;
-    pl = strlen(path);
-    tmp = (char *)rdg__alloc(pl + 5, 1);
-    if (!tmp) { rdg_free(buf); return RDG_ERR_NOMEM; }
-    memcpy(tmp, path, pl); memcpy(tmp + pl, ".tmp", 5);
-    fp = fopen(tmp, "wb");
-    if (!fp) { rdg_free(buf); rdg_free(tmp); return RDG_ERR_IO; }
-    bad = fwrite(buf, 1, len, fp) != len;
-    bad |= fclose(fp) != 0;
-#ifdef _WIN32
-    if (!bad) remove(path);
-#endif
-    if (!bad) bad = rename(tmp, path) != 0;
-    if (bad) remove(tmp);
-    rdg_free(buf); rdg_free(tmp);
-    return bad ? RDG_ERR_IO : RDG_OK;
+    st = rdg__write_whole(path, buf, len);
+    rdg_free(buf);
+    return st;
 }
 
 RDGDEF rdg_status rdg_model_file_load(const char *path, rdg_model_file *f) {
-    FILE *fp;
-    unsigned char *buf = NULL, *nb;
-    size_t cap = 0, len = 0, got;
-    size_t limit = RDG_MAX_ELEMENTS > ((size_t)-1 - (1u << 20)) / 8 ? (size_t)-1 / 2
-                 : RDG_MAX_ELEMENTS * 8 + (1u << 20);
+    unsigned char *buf;
+    size_t len;
     rdg_status st;
     if (!f) return RDG_ERR_INVALID;
     memset(f, 0, sizeof *f);
     if (!path) return RDG_ERR_INVALID;
-    fp = fopen(path, "rb");
-    if (!fp) return RDG_ERR_IO;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            if (cap > limit) { rdg_free(buf); fclose(fp); return RDG_ERR_OVERFLOW; }
-            nb = (unsigned char *)RDG_REALLOC(buf, ncap, NULL);
-            if (!nb) { rdg_free(buf); fclose(fp); return RDG_ERR_NOMEM; }
-            buf = nb; cap = ncap;
-        }
-        got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0) break;
-    }
-    if (ferror(fp)) { rdg_free(buf); fclose(fp); return RDG_ERR_IO; }
-    fclose(fp);
+    st = rdg__read_whole(path, rdg__file_limit(), &buf, &len);
+    if (st != RDG_OK) return st;
     st = rdg_model_file_load_mem(buf, len, f);
     rdg_free(buf);
     return st;
@@ -4678,31 +4705,14 @@ RDGDEF rdg_status rdg_npy_write_mem(const rdg_real *data, size_t ndim, const siz
 
 #ifndef RDG_NO_STDIO
 RDGDEF rdg_status rdg_npy_read(const char *path, rdg_array *a) {
-    FILE *f;
-    unsigned char *buf = NULL, *nb;
-    size_t cap = 0, len = 0, got;
-    size_t limit = RDG_MAX_ELEMENTS > ((size_t)-1 - (1u << 20)) / 8 ? (size_t)-1 / 2
-                 : RDG_MAX_ELEMENTS * 8 + (1u << 20);
+    unsigned char *buf;
+    size_t len;
     rdg_status st;
     if (!a) return RDG_ERR_INVALID;
     memset(a, 0, sizeof *a);
     if (!path) return RDG_ERR_INVALID;
-    f = fopen(path, "rb");
-    if (!f) return RDG_ERR_IO;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            if (cap > limit) { rdg_free(buf); fclose(f); return RDG_ERR_OVERFLOW; }
-            nb = (unsigned char *)RDG_REALLOC(buf, ncap, NULL);
-            if (!nb) { rdg_free(buf); fclose(f); return RDG_ERR_NOMEM; }
-            buf = nb; cap = ncap;
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) { rdg_free(buf); fclose(f); return RDG_ERR_IO; }
-    fclose(f);
+    st = rdg__read_whole(path, rdg__file_limit(), &buf, &len);
+    if (st != RDG_OK) return st;
     st = rdg_npy_read_mem(buf, len, a);
     rdg_free(buf);
     return st;
@@ -4711,29 +4721,14 @@ RDGDEF rdg_status rdg_npy_read(const char *path, rdg_array *a) {
 RDGDEF rdg_status rdg_npy_write(const char *path, const rdg_real *data, size_t ndim,
                                 const size_t *shape) {
     void *buf;
-    size_t len, pl;
-    char *tmp;
-    FILE *f;
-    int bad;
+    size_t len;
     rdg_status st;
     if (!path) return RDG_ERR_INVALID;
     st = rdg_npy_write_mem(data, ndim, shape, &buf, &len);
     if (st != RDG_OK) return st;
-    pl = strlen(path);
-    tmp = (char *)RDG_MALLOC(pl + 5, NULL);
-    if (!tmp) { rdg_free(buf); return RDG_ERR_NOMEM; }
-    memcpy(tmp, path, pl); memcpy(tmp + pl, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) { rdg_free(buf); rdg_free(tmp); return RDG_ERR_IO; }
-    bad = fwrite(buf, 1, len, f) != len;
-    bad |= fclose(f) != 0;
-#ifdef _WIN32
-    if (!bad) remove(path);
-#endif
-    if (!bad) bad = rename(tmp, path) != 0;
-    if (bad) remove(tmp);
-    rdg_free(buf); rdg_free(tmp);
-    return bad ? RDG_ERR_IO : RDG_OK;
+    st = rdg__write_whole(path, buf, len);
+    rdg_free(buf);
+    return st;
 }
 #endif /* RDG_NO_STDIO */
 
@@ -5174,35 +5169,6 @@ RDGDEF rdg_status rdg_png_sheet_read_mem(const void *buf, size_t len, size_t til
 }
 
 #ifndef RDG_NO_STDIO
-/* Reads a whole file (at most limit bytes, else RDG_ERR_OVERFLOW) into *buf (rdg_free it). */
-RDG__PRIVATE rdg_status rdg__read_whole(const char *path, size_t limit, unsigned char **buf,
-                                        size_t *len) {
-    FILE *f;
-    unsigned char *b = NULL, *nb;
-    size_t cap = 0, n = 0, got;
-    *buf = NULL; *len = 0;
-    f = fopen(path, "rb");
-    if (!f) return RDG_ERR_IO;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            if (cap > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
-            if (ncap > limit + 1) ncap = limit + 1;
-            nb = (unsigned char *)RDG_REALLOC(b, ncap, NULL);
-            if (!nb) { rdg_free(b); fclose(f); return RDG_ERR_NOMEM; }
-            b = nb; cap = ncap;
-        }
-        got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (n > limit) { rdg_free(b); fclose(f); return RDG_ERR_OVERFLOW; }
-        if (got == 0) break;
-    }
-    if (ferror(f)) { rdg_free(b); fclose(f); return RDG_ERR_IO; }
-    fclose(f);
-    *buf = b; *len = n;
-    return RDG_OK;
-}
-
 RDGDEF rdg_status rdg_idx_read(const char *path, int raw, rdg_array *a) {
     unsigned char *buf;
     size_t len;
