@@ -5001,6 +5001,9 @@ RDGDEF rdg_status rdg_idx_read_mem(const void *buf, size_t len, int raw, rdg_arr
 #    define STB_IMAGE_IMPLEMENTATION
 #    define STB_IMAGE_STATIC
 #    define STBI_ONLY_PNG
+#    if defined(RDG_NO_SIMD) || defined(__TINYC__)
+#      define STBI_NO_SIMD          /* tcc has no <emmintrin.h>; RDG_NO_SIMD means no intrinsics at all */
+#    endif
 #    define STBI_NO_GIF            /* STBI_ONLY_PNG sets these only after the declarations */
 #    define STBI_NO_HDR
 #    define STBI_NO_LINEAR

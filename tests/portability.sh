@@ -39,7 +39,8 @@ $1"; }
 # (or "build-only"), prints one line per test, counts the step as one pass or fail.
 suite() {
     step=$1; runner=$2; shift 2
-    dir="$out/$step"; mkdir -p "$dir"
+    dir="$out/$step"; mkdir -p "$dir/data"
+    cp -R data/mnist "$dir/data/"            # tests that read bundled data run from $dir
     sp=0; sf=0; failed=""
     for src in $TESTS; do
         name=$(basename "$src" .c)

@@ -506,7 +506,7 @@ static void test_pm_target(void) {
     rdg_dmm_opts o;
     rdg_rf_quad q;
     rdg_model mex, mr;
-    rdg_real Lex, Lrf, Lq;
+    rdg_real Lex = -1, Lrf = -1, Lq = -2;
     rdg_rf_errors e;
     size_t nr = 1;
     CHECK(rdg_gmm_init(&g, X, 2, 2) == RDG_OK, "pm_target: data");
