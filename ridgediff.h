@@ -2084,15 +2084,19 @@ RDG__PRIVATE rdg_status rdg__exact_eval(const void *self, rdg_real t, const rdg_
     return RDG_OK;
 }
 
-RDGDEF rdg_status rdg_model_exact(rdg_model *m, const rdg_gmm *g) {
+/* Fills a model view (zeroed first, so a refused one is inert); ok says the object is valid. */
+RDG__PRIVATE rdg_status rdg__model_view(rdg_model *m, int ok, rdg_model_kind kind, size_t d,
+                                        rdg_model_fn eval, const void *self) {
     if (!m) return RDG_ERR_INVALID;
     memset(m, 0, sizeof *m);
-    if (!rdg__gmm_ok(g)) return RDG_ERR_INVALID;
-    m->kind = RDG_MODEL_EXACT;
-    m->d = g->d;
-    m->eval = rdg__exact_eval;
-    m->self = g;
+    if (!ok) return RDG_ERR_INVALID;
+    m->kind = kind; m->d = d; m->eval = eval; m->self = self;
     return RDG_OK;
+}
+
+RDGDEF rdg_status rdg_model_exact(rdg_model *m, const rdg_gmm *g) {
+    int ok = rdg__gmm_ok(g);
+    return rdg__model_view(m, ok, RDG_MODEL_EXACT, ok ? g->d : 0, rdg__exact_eval, g);
 }
 
 /* Fourier embedding, layout e[0] = 1, e[k] = sin(2 pi k t / T), e[nfreq + k] = cos(2 pi k t / T),
@@ -3000,14 +3004,8 @@ RDG__PRIVATE rdg_status rdg__rf_eval(const void *self, rdg_real t, const rdg_rea
 }
 
 RDGDEF rdg_status rdg_rfnn_model(const rdg_rfnn *rf, rdg_model *m) {
-    if (!m) return RDG_ERR_INVALID;
-    memset(m, 0, sizeof *m);
-    if (!rdg__rf_ok(rf)) return RDG_ERR_INVALID;
-    m->kind = RDG_MODEL_RFNN;
-    m->d = rf->d;
-    m->eval = rdg__rf_eval;
-    m->self = rf;
-    return RDG_OK;
+    int ok = rdg__rf_ok(rf);
+    return rdg__model_view(m, ok, RDG_MODEL_RFNN, ok ? rf->d : 0, rdg__rf_eval, rf);
 }
 
 /* The quadratic form of the DMM loss in A (MATH.md 6). One allocation (base K) holds
@@ -3942,14 +3940,8 @@ RDG__PRIVATE rdg_status rdg__mlp_eval(const void *self, rdg_real t, const rdg_re
 }
 
 RDGDEF rdg_status rdg_mlp_model(const rdg_mlp *net, rdg_model *m) {
-    if (!m) return RDG_ERR_INVALID;
-    memset(m, 0, sizeof *m);
-    if (!rdg__mlp_ok(net)) return RDG_ERR_INVALID;
-    m->kind = RDG_MODEL_MLP;
-    m->d = net->d;
-    m->eval = rdg__mlp_eval;
-    m->self = net;
-    return RDG_OK;
+    int ok = rdg__mlp_ok(net);
+    return rdg__model_view(m, ok, RDG_MODEL_MLP, ok ? net->d : 0, rdg__mlp_eval, net);
 }
 
 /* ---- training ----------------------------------------------------------------------------
