@@ -100,7 +100,7 @@ portability:
 	sh tests/portability.sh
 
 clean:
-	rm -rf build tools/ridgediff
+	rm -rf build tools/ridgediff tools/bench
 
 # The paper's experiments on the bundled data (tables, pictures, demo-out/index.html).
 .PHONY: demo demo-quick
@@ -118,3 +118,20 @@ pictures: build/test_plot tools/ridgediff
 	RDG_PLOT_OUT=build/plots ./build/test_plot > /dev/null
 	./tools/ridgediff demo --out build/demo-quick --quick 2> build/demo-quick.log
 	sh tests/svg_check.sh build/plots/*.svg build/plots/*.html build/demo-quick/*.svg build/demo-quick/index.html
+
+# Benchmark (tools/bench.c, never part of `make test`): W1 density, W2 projection, W3 sampling
+# against the numpy peer tools/bench_peer.py, W4 the paper's experiments timed; results in
+# build/bench/bench.json. Built with -O3 -march=native (dropped when the compiler rejects it).
+# `make bench BENCH_ARGS="--only W1 --repeat 5"`; `make bench-quick` takes well under a minute.
+.PHONY: bench bench-quick
+BENCH_ARGS ?=
+BENCH_MARCH := $(shell printf 'int main(void){return 0;}' | $(CC) -march=native -x c - -o /dev/null 2>/dev/null && echo -march=native)
+
+tools/bench: tools/bench.c tools/experiments.h tools/plot.h $(HDR)
+	$(CC) $(WARN) -O3 $(BENCH_MARCH) $(OMPFLAG) -I. -o $@ tools/bench.c $(LDLIBS)
+
+bench: tools/bench
+	./tools/bench $(BENCH_ARGS)
+
+bench-quick: tools/bench
+	./tools/bench --quick $(BENCH_ARGS)

@@ -1178,6 +1178,365 @@ RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
     return 1;
 }
 
+/* >>kernels -----------------------------------------------------------------------------------
+   The inner loops of the density (MATH.md 2) and of the Jacobian contraction (MATH.md 4). Each
+   kernel is a plain C99 function (_ref, always compiled, the reference the tests hold the SIMD
+   versions to) and, when rdg_real is double and the compiler targets AVX-512F, AVX2 + FMA or
+   aarch64 NEON (its own macros; RDG_NO_SIMD turns this off), an intrinsics version over
+   vectors of RDG__VW reals. rdg__k_* dispatch to the best one compiled. Row buffers have a
+   padded length dp = d rounded up to RDG__VW, padding zero, so vector loads never need masks.
+   Every kernel works in a fixed order, so results do not depend on threads. */
+#if !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX512F__)
+#  include <immintrin.h>
+#  define RDG__VW 8
+typedef __m512d rdg__v;
+#  define RDG__VLD(p) _mm512_loadu_pd(p)
+#  define RDG__VST(p, v) _mm512_storeu_pd(p, v)
+#  define RDG__VSET(x) _mm512_set1_pd(x)
+#  define RDG__VFMA(a, b, c) _mm512_fmadd_pd(a, b, c)      /* a b + c */
+#  define RDG__VFNMA(a, b, c) _mm512_fnmadd_pd(a, b, c)    /* c - a b */
+#  define RDG__VMUL(a, b) _mm512_mul_pd(a, b)
+#  define RDG__VSUB(a, b) _mm512_sub_pd(a, b)
+#  define RDG__VADD(a, b) _mm512_add_pd(a, b)
+#  define RDG__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)   /* g++ 12: no undefined-vector warning */
+#  define RDG__VROUND(a) _mm512_maskz_roundscale_pd((__mmask8)0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#  define RDG__SIMD_NAME "avx512"
+#elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX2__) && defined(__FMA__)
+#  include <immintrin.h>
+#  define RDG__VW 4
+typedef __m256d rdg__v;
+#  define RDG__VLD(p) _mm256_loadu_pd(p)
+#  define RDG__VST(p, v) _mm256_storeu_pd(p, v)
+#  define RDG__VSET(x) _mm256_set1_pd(x)
+#  define RDG__VFMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#  define RDG__VFNMA(a, b, c) _mm256_fnmadd_pd(a, b, c)
+#  define RDG__VMUL(a, b) _mm256_mul_pd(a, b)
+#  define RDG__VSUB(a, b) _mm256_sub_pd(a, b)
+#  define RDG__VADD(a, b) _mm256_add_pd(a, b)
+#  define RDG__VMAX(a, b) _mm256_max_pd(a, b)
+#  define RDG__VROUND(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#  define RDG__SIMD_NAME "avx2"
+#elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__ARM_NEON) && defined(__aarch64__)
+#  include <arm_neon.h>
+#  define RDG__VW 2
+typedef float64x2_t rdg__v;
+#  define RDG__VLD(p) vld1q_f64(p)
+#  define RDG__VST(p, v) vst1q_f64(p, v)
+#  define RDG__VSET(x) vdupq_n_f64(x)
+#  define RDG__VFMA(a, b, c) vfmaq_f64(c, a, b)
+#  define RDG__VFNMA(a, b, c) vfmsq_f64(c, a, b)
+#  define RDG__VMUL(a, b) vmulq_f64(a, b)
+#  define RDG__VSUB(a, b) vsubq_f64(a, b)
+#  define RDG__VADD(a, b) vaddq_f64(a, b)
+#  define RDG__VMAX(a, b) vmaxq_f64(a, b)
+#  define RDG__VROUND(a) vrndnq_f64(a)
+#  define RDG__SIMD_NAME "neon"
+#else
+#  define RDG__VW 1
+#  define RDG__SIMD_NAME "scalar"
+#endif
+/* y - a x and s + df df exactly as the vector code rounds them (fused when it is), so a
+   point gives bit-identical weights whichever path computes its distances. */
+#if RDG__VW > 1
+#  define RDG__FMS(a, x, y) fma(-(a), x, y)
+#  define RDG__FMA(a, b, c) fma(a, b, c)
+#else
+#  define RDG__FMS(a, x, y) ((y) - (a) * (x))
+#  define RDG__FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#define RDG__TILE 64   /* data points per tile: a tile of rows stays in L1/L2 while it is used */
+
+/* d rounded up to a whole number of vectors. */
+RDG__PRIVATE size_t rdg__pad(size_t d) { return (d + RDG__VW - 1) / RDG__VW * RDG__VW; }
+
+/* e_i = -h |y - a x_i|^2 for cnt <= RDG__TILE points stored as one transposed panel
+   (xt[j RDG__TILE + i], see rdg__pool_xt); returns max e_i. */
+RDG__PRIVATE rdg_real rdg__k_dist_ref(const rdg_real *xt, size_t cnt, size_t d,
+                                      const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
+    size_t i, j;
+    rdg_real mx = -RDG__BIG;
+    for (i = 0; i < cnt; ++i) e[i] = 0;
+    for (j = 0; j < d; ++j) {
+        const rdg_real *row = xt + j * RDG__TILE;
+        rdg_real yj = y[j];
+        for (i = 0; i < cnt; ++i) { rdg_real df = RDG__FMS(a, row[i], yj); e[i] = RDG__FMA(df, df, e[i]); }
+    }
+    for (i = 0; i < cnt; ++i) { e[i] = -h * e[i]; if (e[i] > mx) mx = e[i]; }
+    return mx;
+}
+
+/* The same for points stored as rows (no transposed copy at hand). */
+RDG__PRIVATE rdg_real rdg__k_dist_rows(const rdg_real *X, size_t cnt, size_t d, const rdg_real *y,
+                                       rdg_real a, rdg_real h, rdg_real *e) {
+    size_t i, j;
+    rdg_real mx = -RDG__BIG;
+    for (i = 0; i < cnt; ++i) {
+        const rdg_real *xi = X + i * d;
+        rdg_real s = 0;
+        for (j = 0; j < d; ++j) { rdg_real df = RDG__FMS(a, xi[j], y[j]); s = RDG__FMA(df, df, s); }
+        e[i] = -h * s;
+        if (e[i] > mx) mx = e[i];
+    }
+    return mx;
+}
+
+/* e_k <- exp(e_k - shift) for k < n; returns the sum (in a fixed order). */
+RDG__PRIVATE rdg_real rdg__k_exp_ref(rdg_real *e, size_t n, rdg_real shift) {
+    size_t k;
+    rdg_real s = 0;
+    for (k = 0; k < n; ++k) { e[k] = RDG__EXP(e[k] - shift); s += e[k]; }
+    return s;
+}
+
+/* out[j] += sum_k wt_k (x_{idx_k, j} - xr_j), j < d. */
+RDG__PRIVATE void rdg__k_wsum_ref(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
+                                  size_t nk, const rdg_real *xr, rdg_real *out) {
+    size_t k, j;
+    for (k = 0; k < nk; ++k) {
+        const rdg_real *xi = X + idx[k] * d;
+        rdg_real wk = wt[k];
+        for (j = 0; j < d; ++j) out[j] += wk * (xi[j] - xr[j]);
+    }
+}
+
+/* acc[i dp + j] += sum_p A[p dp + i] B[p dp + j] for rows i >= r0 (all i < dp); lower != 0:
+   only the vector blocks on or below the diagonal (j < (i / VW + 1) VW), enough for the lower
+   triangle of a symmetric result. The reference does exactly the entries j <= i (lower) or all. */
+RDG__PRIVATE void rdg__k_atb_ref(size_t P, size_t dp, size_t r0, const rdg_real *A, const rdg_real *B,
+                                 rdg_real *acc, int lower) {
+    size_t p, i, j;
+    for (p = 0; p < P; ++p) {
+        const rdg_real *Ap = A + p * dp, *Bp = B + p * dp;
+        for (i = r0; i < dp; ++i) {
+            rdg_real ai = Ap[i], *ri = acc + i * dp;
+            size_t jend = lower ? i + 1 : dp;
+            for (j = 0; j < jend; ++j) ri[j] += ai * Bp[j];
+        }
+    }
+}
+
+/* out[p dp + j] = sum_{i < d} A[p dp + i] V[i dp + j], p < P, j < dp (a row block times V). */
+RDG__PRIVATE void rdg__k_ab_ref(size_t P, size_t dp, size_t d, const rdg_real *A, const rdg_real *V,
+                                rdg_real *out) {
+    size_t p, i, j;
+    for (p = 0; p < P; ++p) {
+        rdg_real *o = out + p * dp;
+        const rdg_real *Ap = A + p * dp;
+        for (j = 0; j < dp; ++j) o[j] = 0;
+        for (i = 0; i < d; ++i) {
+            rdg_real ai = Ap[i];
+            const rdg_real *Vi = V + i * dp;
+            for (j = 0; j < dp; ++j) o[j] += ai * Vi[j];
+        }
+    }
+}
+
+#if RDG__VW > 1
+/* exp for x <= 0 (the shifted log-weights): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
+   Taylor polynomial to degree 12 (truncation < 2e-16 relative), times 2^n. Below -708 the
+   result is flushed to 0 (such a weight is < 1e-307 of the largest). */
+RDG__PRIVATE rdg__v rdg__vexp(rdg__v x) {
+    const rdg__v lo = RDG__VSET(-708.0);
+    rdg__v n, r, p;
+    x = RDG__VMAX(x, lo);
+    n = RDG__VROUND(RDG__VMUL(x, RDG__VSET(1.4426950408889634)));
+    r = RDG__VFNMA(n, RDG__VSET(6.93145751953125e-1), x);
+    r = RDG__VFNMA(n, RDG__VSET(1.42860682030941723212e-6), r);
+    p = RDG__VSET(1.0 / 479001600.0);
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 39916800.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 3628800.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 362880.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 40320.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 5040.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 720.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 120.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 24.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 6.0));
+    p = RDG__VFMA(p, r, RDG__VSET(0.5));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0));
+    p = RDG__VFMA(p, r, RDG__VSET(1.0));
+#  if RDG__VW == 8
+    {
+        __mmask8 tiny = _mm512_cmp_pd_mask(x, lo, _CMP_LE_OQ);
+        p = _mm512_maskz_scalef_pd((__mmask8)0xFF, p, n);
+        return _mm512_mask_mov_pd(p, tiny, _mm512_setzero_pd());
+    }
+#  elif RDG__VW == 4
+    {
+        __m256i e = _mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(n));
+        __m256d tiny = _mm256_cmp_pd(x, lo, _CMP_LE_OQ);
+        e = _mm256_slli_epi64(_mm256_add_epi64(e, _mm256_set1_epi64x(1023)), 52);
+        p = _mm256_mul_pd(p, _mm256_castsi256_pd(e));
+        return _mm256_andnot_pd(tiny, p);
+    }
+#  else
+    {
+        int64x2_t e = vshlq_n_s64(vaddq_s64(vcvtnq_s64_f64(n), vdupq_n_s64(1023)), 52);
+        uint64x2_t tiny = vcleq_f64(x, lo);
+        p = vmulq_f64(p, vreinterpretq_f64_s64(e));
+        return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(p), tiny));
+    }
+#  endif
+}
+
+RDG__PRIVATE rdg_real rdg__vsum(rdg__v v) {
+    rdg_real t[RDG__VW], s = 0;
+    int l;
+    RDG__VST(t, v);
+    for (l = 0; l < RDG__VW; ++l) s += t[l];
+    return s;
+}
+
+RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
+                                       const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
+    size_t i = 0, j;
+    rdg_real mx = -RDG__BIG, t[RDG__VW];
+    rdg__v va = RDG__VSET(a), vh = RDG__VSET(-h), vmx = RDG__VSET(-RDG__BIG);
+    int l;
+    for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* two vectors of points at a time */
+        rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0);
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v yj = RDG__VSET(y[j]);
+            rdg__v d0 = RDG__VFNMA(va, RDG__VLD(row), yj), d1 = RDG__VFNMA(va, RDG__VLD(row + RDG__VW), yj);
+            s0 = RDG__VFMA(d0, d0, s0);
+            s1 = RDG__VFMA(d1, d1, s1);
+        }
+        s0 = RDG__VMUL(s0, vh); s1 = RDG__VMUL(s1, vh);
+        RDG__VST(e + i, s0); RDG__VST(e + i + RDG__VW, s1);
+        vmx = RDG__VMAX(vmx, RDG__VMAX(s0, s1));
+    }
+    RDG__VST(t, vmx);
+    for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
+    if (i < cnt) {
+        rdg_real m2 = rdg__k_dist_ref(xt + i, cnt - i, d, y, a, h, e + i);
+        if (m2 > mx) mx = m2;
+    }
+    return mx;
+}
+
+RDG__PRIVATE rdg_real rdg__k_exp_simd(rdg_real *e, size_t n, rdg_real shift) {
+    size_t k = 0;
+    rdg__v acc = RDG__VSET(0.0), sh = RDG__VSET(shift);
+    rdg_real s;
+    for (; k + RDG__VW <= n; k += RDG__VW) {
+        rdg__v v = rdg__vexp(RDG__VSUB(RDG__VLD(e + k), sh));
+        RDG__VST(e + k, v);
+        acc = RDG__VADD(acc, v);
+    }
+    s = rdg__vsum(acc);
+    for (; k < n; ++k) { e[k] = RDG__EXP(e[k] - shift); s += e[k]; }
+    return s;
+}
+
+RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
+                                   size_t nk, const rdg_real *xr, rdg_real *out) {
+    size_t k, j = 0, dv = d / RDG__VW * RDG__VW;
+    for (; j + 4 * RDG__VW <= dv; j += 4 * RDG__VW) {   /* 4 vectors of columns in registers */
+        rdg__v a0 = RDG__VLD(out + j), a1 = RDG__VLD(out + j + RDG__VW);
+        rdg__v a2 = RDG__VLD(out + j + 2 * RDG__VW), a3 = RDG__VLD(out + j + 3 * RDG__VW);
+        rdg__v r0 = RDG__VLD(xr + j), r1 = RDG__VLD(xr + j + RDG__VW);
+        rdg__v r2 = RDG__VLD(xr + j + 2 * RDG__VW), r3 = RDG__VLD(xr + j + 3 * RDG__VW);
+        for (k = 0; k < nk; ++k) {
+            const rdg_real *xi = X + idx[k] * d + j;
+            rdg__v w = RDG__VSET(wt[k]);
+            a0 = RDG__VFMA(w, RDG__VSUB(RDG__VLD(xi), r0), a0);
+            a1 = RDG__VFMA(w, RDG__VSUB(RDG__VLD(xi + RDG__VW), r1), a1);
+            a2 = RDG__VFMA(w, RDG__VSUB(RDG__VLD(xi + 2 * RDG__VW), r2), a2);
+            a3 = RDG__VFMA(w, RDG__VSUB(RDG__VLD(xi + 3 * RDG__VW), r3), a3);
+        }
+        RDG__VST(out + j, a0); RDG__VST(out + j + RDG__VW, a1);
+        RDG__VST(out + j + 2 * RDG__VW, a2); RDG__VST(out + j + 3 * RDG__VW, a3);
+    }
+    for (; j < dv; j += RDG__VW) {
+        rdg__v acc = RDG__VLD(out + j), r = RDG__VLD(xr + j);
+        for (k = 0; k < nk; ++k)
+            acc = RDG__VFMA(RDG__VSET(wt[k]), RDG__VSUB(RDG__VLD(X + idx[k] * d + j), r), acc);
+        RDG__VST(out + j, acc);
+    }
+    for (k = 0; k < nk && dv < d; ++k) {
+        const rdg_real *xi = X + idx[k] * d;
+        for (j = dv; j < d; ++j) out[j] += wt[k] * (xi[j] - xr[j]);
+    }
+}
+
+/* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
+   feed 8 independent FMA chains. */
+RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real *A, const rdg_real *B,
+                                  rdg_real *acc, int lower) {
+    size_t v, i, p;
+    for (v = 0; v < dp; v += RDG__VW) {
+        i = (lower && v > r0) ? v : r0;
+        for (; i + 8 <= dp; i += 8) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
+            rdg__v c4 = RDG__VLD(c + 4 * dp), c5 = RDG__VLD(c + 5 * dp), c6 = RDG__VLD(c + 6 * dp), c7 = RDG__VLD(c + 7 * dp);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *a = A + p * dp + i;
+                rdg__v b = RDG__VLD(B + p * dp + v);
+                c0 = RDG__VFMA(RDG__VSET(a[0]), b, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b, c1);
+                c2 = RDG__VFMA(RDG__VSET(a[2]), b, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b, c3);
+                c4 = RDG__VFMA(RDG__VSET(a[4]), b, c4); c5 = RDG__VFMA(RDG__VSET(a[5]), b, c5);
+                c6 = RDG__VFMA(RDG__VSET(a[6]), b, c6); c7 = RDG__VFMA(RDG__VSET(a[7]), b, c7);
+            }
+            RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
+            RDG__VST(c + 4 * dp, c4); RDG__VST(c + 5 * dp, c5); RDG__VST(c + 6 * dp, c6); RDG__VST(c + 7 * dp, c7);
+        }
+        for (; i < dp; ++i) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c0 = RDG__VLD(c);
+            for (p = 0; p < P; ++p) c0 = RDG__VFMA(RDG__VSET(A[p * dp + i]), RDG__VLD(B + p * dp + v), c0);
+            RDG__VST(c, c0);
+        }
+    }
+}
+
+RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *A, const rdg_real *V,
+                                 rdg_real *out) {
+    size_t p = 0, i, v;
+    for (; p + 4 <= P; p += 4) {             /* 4 rows x 2 vectors per register tile */
+        const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp;
+        for (v = 0; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
+            rdg__v o00 = RDG__VSET(0.0), o01 = o00, o10 = o00, o11 = o00, o20 = o00, o21 = o00, o30 = o00, o31 = o00;
+            for (i = 0; i < d; ++i) {
+                rdg__v b0 = RDG__VLD(V + i * dp + v), b1 = RDG__VLD(V + i * dp + v + RDG__VW);
+                rdg__v s;
+                s = RDG__VSET(a0[i]); o00 = RDG__VFMA(s, b0, o00); o01 = RDG__VFMA(s, b1, o01);
+                s = RDG__VSET(a1[i]); o10 = RDG__VFMA(s, b0, o10); o11 = RDG__VFMA(s, b1, o11);
+                s = RDG__VSET(a2[i]); o20 = RDG__VFMA(s, b0, o20); o21 = RDG__VFMA(s, b1, o21);
+                s = RDG__VSET(a3[i]); o30 = RDG__VFMA(s, b0, o30); o31 = RDG__VFMA(s, b1, o31);
+            }
+            RDG__VST(out + p * dp + v, o00); RDG__VST(out + p * dp + v + RDG__VW, o01);
+            RDG__VST(out + (p + 1) * dp + v, o10); RDG__VST(out + (p + 1) * dp + v + RDG__VW, o11);
+            RDG__VST(out + (p + 2) * dp + v, o20); RDG__VST(out + (p + 2) * dp + v + RDG__VW, o21);
+            RDG__VST(out + (p + 3) * dp + v, o30); RDG__VST(out + (p + 3) * dp + v + RDG__VW, o31);
+        }
+        for (; v < dp; v += RDG__VW) {
+            rdg__v o0 = RDG__VSET(0.0), o1 = o0, o2 = o0, o3 = o0;
+            for (i = 0; i < d; ++i) {
+                rdg__v b0 = RDG__VLD(V + i * dp + v);
+                o0 = RDG__VFMA(RDG__VSET(a0[i]), b0, o0); o1 = RDG__VFMA(RDG__VSET(a1[i]), b0, o1);
+                o2 = RDG__VFMA(RDG__VSET(a2[i]), b0, o2); o3 = RDG__VFMA(RDG__VSET(a3[i]), b0, o3);
+            }
+            RDG__VST(out + p * dp + v, o0); RDG__VST(out + (p + 1) * dp + v, o1);
+            RDG__VST(out + (p + 2) * dp + v, o2); RDG__VST(out + (p + 3) * dp + v, o3);
+        }
+    }
+    if (p < P) rdg__k_ab_ref(P - p, dp, d, A + p * dp, V, out + p * dp);
+}
+#  define rdg__k_dist rdg__k_dist_simd
+#  define rdg__k_exp rdg__k_exp_simd
+#  define rdg__k_wsum rdg__k_wsum_simd
+#  define rdg__k_atb rdg__k_atb_simd
+#  define rdg__k_ab rdg__k_ab_simd
+#else
+#  define rdg__k_dist rdg__k_dist_ref
+#  define rdg__k_exp rdg__k_exp_ref
+#  define rdg__k_wsum rdg__k_wsum_ref
+#  define rdg__k_atb rdg__k_atb_ref
+#  define rdg__k_ab rdg__k_ab_ref
+#endif
+
 /* >>schedule --------------------------------------------------------------------------------- */
 RDGDEF void rdg_ou(rdg_real t, rdg_real *a, rdg_real *s2) {
     if (a) *a = RDG__EXP(-t);
@@ -1233,6 +1592,7 @@ RDG__PRIVATE int rdg__t_ok(rdg_real t) { return rdg__isfinite(t) && t > 0; }
 /* Per-point workspace: everything known about p_t at one query point. */
 typedef struct rdg__ws {
     size_t n, d, nk;       /* nk: number of kept (non-negligible) weights                      */
+    size_t dp;             /* d rounded up to whole vectors (rdg__pad)                          */
     size_t *idx;           /* nk indices of kept points, ascending                              */
     rdg_real *w;           /* nk normalised weights (shares storage with the log-weights)       */
     rdg_real *m, *g, *dm;  /* d: posterior mean, score, mean minus the reference point          */
@@ -1242,6 +1602,10 @@ typedef struct rdg__ws {
     rdg_real *c, *ct, *u;  /* d: one centred point, in data and eigen coordinates; J row vector  */
     rdg_real *gt, *qt, *zz; /* d: score in eigen coordinates; curvature-gradient accumulator; scratch */
     rdg_real *den;         /* d x d: 1 / (mu_b - mu_a)                                          */
+    rdg_real *ta, *tb, *tc; /* RDG__TILE x dp each: a tile of rows for the kernels (padding 0)   */
+    rdg_real *acc, *vp;    /* dp x dp: kernel accumulator; V (or a basis) with padded rows      */
+    const rdg_real *xt;    /* d x N transposed data shared by a pool (NULL: use the rows)       */
+    rdg_real *xt_own;      /* the pool's first workspace owns xt                                */
     size_t ref;            /* index of the largest weight                                       */
     rdg_real a, s2, logp;
 } rdg__ws;
@@ -1249,54 +1613,94 @@ typedef struct rdg__ws {
 RDG__PRIVATE void rdg__ws_free(rdg__ws *w) {
     if (!w) return;
     rdg_free(w->idx); rdg_free(w->w);
-    rdg_free(w->m);
+    rdg_free(w->m); rdg_free(w->ta); rdg_free(w->xt_own);
     memset(w, 0, sizeof *w);
 }
 
 RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     int ok = 1;
-    size_t dd = rdg__mul(d, d, &ok), tot;
+    size_t dd = rdg__mul(d, d, &ok), tot, dp = rdg__pad(d), tt;
     memset(w, 0, sizeof *w);
+    tt = rdg__mul(dp, 3 * RDG__TILE + 2 * dp, &ok);
     if (!ok) return 0;
     tot = 6 * dd + 12 * d;
     if (tot < dd) return 0;
-    w->n = n; w->d = d;
+    w->n = n; w->d = d; w->dp = dp;
     w->idx = (size_t *)rdg__alloc(n, sizeof(size_t));
     w->w = (rdg_real *)rdg__alloc(n, sizeof(rdg_real));
     w->m = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
-    if (!w->idx || !w->w || !w->m) { rdg__ws_free(w); return 0; }
+    w->ta = (rdg_real *)rdg__alloc(tt, sizeof(rdg_real));
+    if (!w->idx || !w->w || !w->m || !w->ta) { rdg__ws_free(w); return 0; }
+    memset(w->ta, 0, tt * sizeof(rdg_real));
     w->g = w->m + d; w->dm = w->g + d; w->mu = w->dm + d; w->lam = w->mu + d;
     w->c = w->lam + d; w->ct = w->c + d; w->u = w->ct + d; w->gt = w->u + d; w->qt = w->gt + d; w->zz = w->qt + d;
     w->C = w->zz + d; w->V = w->C + dd; w->M = w->V + dd; w->den = w->M + dd;
     w->jw = w->den + dd;   /* dd + d */
+    w->tb = w->ta + RDG__TILE * dp; w->tc = w->tb + RDG__TILE * dp;
+    w->acc = w->tc + RDG__TILE * dp; w->vp = w->acc + dp * dp;
     return 1;
+}
+
+/* Gives the count workspaces of a pool one shared transposed copy of the data, in panels of
+   RDG__TILE points (d x TILE each), so that the distance kernel runs over contiguous points
+   and a panel stays in cache. Returns 0 without memory (the pool is left as it was). */
+RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
+    size_t i, j, n = g->n, d = g->d;
+    int k, ok = 1;
+    rdg_real *xt;
+    if (count < 1 || pool[0].xt_own) return 1;
+    xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d, &ok), sizeof(rdg_real));
+    if (!ok || !xt) return 0;
+    for (i = 0; i < n; ++i) for (j = 0; j < d; ++j)   /* panels of RDG__TILE points, each d x TILE */
+        xt[(i / RDG__TILE) * d * RDG__TILE + j * RDG__TILE + i % RDG__TILE] = g->x[i * d + j];
+    pool[0].xt_own = xt;
+    for (k = 0; k < count; ++k) pool[k].xt = xt;
+    return 1;
+}
+
+/* Row c_k = x_{idx[k]} - m of the kept points, computed relative to the reference point (see
+   rdg__eval), into a padded row (padding stays 0). */
+RDG__PRIVATE void rdg__centred(const rdg_gmm *g, const rdg__ws *w, size_t k, rdg_real *c) {
+    size_t j, d = g->d;
+    const rdg_real *xi = g->x + w->idx[k] * d, *xr = g->x + w->ref * d;
+    for (j = 0; j < d; ++j) c[j] = (xi[j] - xr[j]) - w->dm[j];
+}
+
+/* Copies the lower triangle of a dp-strided accumulator into a symmetric d x d matrix. */
+RDG__PRIVATE void rdg__acc_sym(const rdg__ws *w, rdg_real *C) {
+    size_t i, j, d = w->d, dp = w->dp;
+    for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) C[i * d + j] = C[j * d + i] = w->acc[i * dp + j];
 }
 
 /* Weights, log p, posterior mean and score at x (and C when want_cov), MATH.md 2.
    log-sum-exp shifted by its maximum; moments taken relative to the point of largest weight,
-   so C keeps relative accuracy when one weight is close to 1. */
+   so C keeps relative accuracy when one weight is close to 1. Weights below exp(-drop) of the
+   largest are dropped: each is < exp(-drop) of the total, so every moment moves by at most
+   N exp(-drop) relative (4e-18 N at the default 40). C = sum_k c_k (w_k c_k)^T runs through
+   the outer-product kernel on tiles of RDG__TILE kept points. */
 RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov) {
-    size_t n = g->n, d = g->d, i, j, k, nk = 0;
+    size_t n = g->n, d = g->d, dp = w->dp, i, j, k, nk = 0, k0;
     const rdg_real *X = g->x, *xr;
     rdg_real a = w->a, s2 = w->s2, inv2s2 = RDG__R(0.5) / s2;
-    rdg_real emax = -RDG__BIG, cut, sum = 0, inv;
+    rdg_real emax, cut, sum, inv;
     rdg_real *e = w->w;
     size_t imax = 0;
-    for (i = 0; i < n; ++i) {
-        const rdg_real *xi = X + i * d;
-        rdg_real s = 0;
-        for (j = 0; j < d; ++j) { rdg_real df = x[j] - a * xi[j]; s += df * df; }
-        e[i] = -s * inv2s2;
-        if (e[i] > emax) { emax = e[i]; imax = i; }
-    }
-    cut = g->drop > 0 ? emax - g->drop : -RDG__BIG;
-    for (i = 0; i < n; ++i) {            /* compact in place: nk <= i */
-        if (e[i] >= cut) {
-            rdg_real v = RDG__EXP(e[i] - emax);
-            w->idx[nk] = i; e[nk] = v; sum += v; ++nk;
+    if (w->xt) {
+        emax = -RDG__BIG;
+        for (i = 0; i < n; i += RDG__TILE) {
+            rdg_real m2 = rdg__k_dist(w->xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, a, inv2s2, e + i);
+            if (m2 > emax) emax = m2;
         }
+    } else {
+        emax = rdg__k_dist_rows(X, n, d, x, a, inv2s2, e);
     }
+    while (imax < n && e[imax] != emax) ++imax;   /* the first point of largest weight */
+    if (imax == n) imax = 0;             /* every distance overflowed: e = -inf */
+    cut = g->drop > 0 ? emax - g->drop : -RDG__BIG;
+    for (i = 0; i < n; ++i)              /* compact in place: nk <= i */
+        if (e[i] >= cut) { w->idx[nk] = i; e[nk] = e[i]; ++nk; }
     w->nk = nk;
+    sum = rdg__k_exp(e, nk, emax);
     w->logp = emax + RDG__LOG(sum) - RDG__LOG((rdg_real)n)
               - RDG__R(0.5) * (rdg_real)d * RDG__LOG(RDG__R(2.0) * RDG__PI * s2);
     inv = RDG__R(1.0) / sum;
@@ -1304,34 +1708,23 @@ RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int
     w->ref = imax;
     xr = X + imax * d;
     for (j = 0; j < d; ++j) w->dm[j] = 0;
-    for (k = 0; k < nk; ++k) {
-        const rdg_real *xi = X + w->idx[k] * d;
-        rdg_real wk = e[k];
-        for (j = 0; j < d; ++j) w->dm[j] += wk * (xi[j] - xr[j]);
-    }
+    rdg__k_wsum(X, d, w->idx, e, nk, xr, w->dm);
     for (j = 0; j < d; ++j) {
         w->m[j] = xr[j] + w->dm[j];
         w->g[j] = (a * w->m[j] - x[j]) / s2;
     }
     if (!want_cov) return;
-    for (j = 0; j < d * d; ++j) w->C[j] = 0;
-    for (k = 0; k < nk; ++k) {
-        const rdg_real *xi = X + w->idx[k] * d;
-        rdg_real wk = e[k], *c = w->c;
-        for (j = 0; j < d; ++j) c[j] = (xi[j] - xr[j]) - w->dm[j];
-        for (i = 0; i < d; ++i) {
-            rdg_real wci = wk * c[i], *Ci = w->C + i * d;
-            for (j = 0; j <= i; ++j) Ci[j] += wci * c[j];
+    for (j = 0; j < dp * dp; ++j) w->acc[j] = 0;
+    for (k0 = 0; k0 < nk; k0 += RDG__TILE) {
+        size_t P = nk - k0 < RDG__TILE ? nk - k0 : RDG__TILE, p;
+        for (p = 0; p < P; ++p) {
+            rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, wk = e[k0 + p];
+            rdg__centred(g, w, k0 + p, c);
+            for (j = 0; j < d; ++j) wc[j] = wk * c[j];
         }
+        rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
     }
-    for (i = 0; i < d; ++i) for (j = 0; j < i; ++j) w->C[j * d + i] = w->C[i * d + j];
-}
-
-/* c_k = x_{idx[k]} - m, computed relative to the reference point (see rdg__eval). */
-RDG__PRIVATE void rdg__centred(const rdg_gmm *g, const rdg__ws *w, size_t k, rdg_real *c) {
-    size_t j, d = g->d;
-    const rdg_real *xi = g->x + w->idx[k] * d, *xr = g->x + w->ref * d;
-    for (j = 0; j < d; ++j) c[j] = (xi[j] - xr[j]) - w->dm[j];
+    rdg__acc_sym(w, w->C);
 }
 
 /* Number of workspaces (threads) to use for B independent points. */
@@ -1401,6 +1794,7 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
     nth = rdg__nthreads(B);
     pool = rdg__pool_alloc(nth, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
+    if (B >= 4 && !rdg__pool_xt(pool, nth, g)) { rdg__pool_free(pool, nth); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         rdg__ws *w = &pool[rdg__thread_id()];
@@ -1470,29 +1864,22 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
    result depends only on V0 and C, so a caller that passes its own previous iterate stays
    deterministic. */
 RDG__PRIVATE void rdg__frame_warm(rdg__ws *w, const rdg_real *V0) {
-    size_t i, j, l, d = w->d;
+    size_t i, j, d = w->d, dp = w->dp, l0;
     rdg_real as = w->a / w->s2;
     if (V0 != w->V) memcpy(w->V, V0, d * d * sizeof(rdg_real));
-    for (i = 0; i < d * d; ++i) w->M[i] = 0;
-    for (i = 0; i < d; ++i) {                 /* M = C V0, row by row (contiguous) */
-        rdg_real *Mi = w->M + i * d;
-        const rdg_real *Ci = w->C + i * d;
-        for (l = 0; l < d; ++l) {
-            rdg_real c = Ci[l];
-            const rdg_real *Vl = w->V + l * d;
-            for (j = 0; j < d; ++j) Mi[j] += c * Vl[j];
+    for (i = 0; i < d; ++i) memcpy(w->vp + i * dp, w->V + i * d, d * sizeof(rdg_real));
+    for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
+    for (l0 = 0; l0 < d; l0 += RDG__TILE) {   /* acc = V0^T (C V0), RDG__TILE rows of C at a time */
+        size_t P = d - l0 < RDG__TILE ? d - l0 : RDG__TILE, p;
+        for (p = 0; p < P; ++p) {
+            memcpy(w->ta + p * dp, w->C + (l0 + p) * d, d * sizeof(rdg_real));
+            memcpy(w->tc + p * dp, w->V + (l0 + p) * d, d * sizeof(rdg_real));
         }
+        rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);          /* rows l0.. of C V0 */
+        rdg__k_atb(P, dp, 0, w->tc, w->tb, w->acc, 1);
     }
-    for (i = 0; i < d * d; ++i) w->jw[i] = 0;
-    for (l = 0; l < d; ++l) {                 /* jw = V0^T M */
-        const rdg_real *Vl = w->V + l * d, *Ml = w->M + l * d;
-        for (i = 0; i < d; ++i) {
-            rdg_real v = Vl[i], *Ji = w->jw + i * d;
-            for (j = 0; j < d; ++j) Ji[j] += v * Ml[j];
-        }
-    }
-    for (i = 0; i < d; ++i) for (j = 0; j < i; ++j)   /* exact symmetry for Jacobi */
-        w->jw[i * d + j] = w->jw[j * d + i] = RDG__R(0.5) * (w->jw[i * d + j] + w->jw[j * d + i]);
+    for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j)    /* exact symmetry for Jacobi */
+        w->jw[i * d + j] = w->jw[j * d + i] = w->acc[i * dp + j];
     (void)rdg__jacobi(w->jw, d, w->mu, w->V, 1);
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
@@ -1532,52 +1919,53 @@ RDG__PRIVATE rdg_real rdg__resid(rdg__ws *w, size_t ds, rdg_real *rE, rdg_real *
    forming d_k H. Only normal rows b >= d* when full == 0 (all the solver needs: JE = E^T J).
    qt = sum_n w_n pe_{n,d*}^2 ct_n gives grad lam_{d*+1} = (a/s^2)^3 V qt. */
 RDG__PRIVATE int rdg__jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int full) {
-    size_t d = w->d, i, j, aa, bb, k;
+    size_t d = w->d, dp = w->dp, i, j, aa, bb, k0, r0 = full ? 0 : ds;
     if (!rdg__frame_ok(w, ds)) return 0;
     for (aa = 0; aa < ds; ++aa) for (bb = ds; bb < d; ++bb)
         w->den[aa * d + bb] = RDG__R(1.0) / (w->mu[bb] - w->mu[aa]);
-    for (i = 0; i < d * d; ++i) w->M[i] = 0;
+    for (i = 0; i < d; ++i) memcpy(w->vp + i * dp, w->V + i * d, d * sizeof(rdg_real));
+    for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
     for (j = 0; j < d; ++j) w->qt[j] = 0;
-    for (k = 0; k < w->nk; ++k) {
-        rdg_real wk = w->w[k], f;
-        rdg__centred(g, w, k, w->c);
-        /* ct = V^T c and z_b = sum_a (v_a.g) p_a / (mu_b - mu_a), both as sums of rows so that
-           the inner loops are contiguous and vectorise */
-        for (j = 0; j < d; ++j) { w->ct[j] = 0; w->zz[j] = 0; }
-        for (i = 0; i < d; ++i) {
-            rdg_real ci = w->c[i];
-            const rdg_real *Vi = w->V + i * d;
-            for (j = 0; j < d; ++j) w->ct[j] += ci * Vi[j];
+    for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {
+        size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
+        for (p = 0; p < P; ++p) rdg__centred(g, w, k0 + p, w->ta + p * dp);
+        rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);        /* rows ct_n = V^T c_n */
+        for (p = 0; p < P; ++p) {
+            /* u_n (times w_n) into row p of tc; z_b = sum_a (v_a.g) p_a / (mu_b - mu_a) */
+            const rdg_real *ct = w->tb + p * dp;
+            rdg_real wk = w->w[k0 + p], *u = w->tc + p * dp, f;
+            for (j = ds; j < d; ++j) w->zz[j] = 0;
+            for (aa = 0; aa < ds; ++aa) {
+                rdg_real yv = 0, ga = w->gt[aa] * ct[aa];
+                const rdg_real *da = w->den + aa * d;
+                if (full) for (bb = ds; bb < d; ++bb) yv += w->gt[bb] * ct[bb] * da[bb];
+                u[aa] = full ? wk * (ct[aa] * yv) : 0;
+                for (bb = ds; bb < d; ++bb) w->zz[bb] += ga * da[bb];
+            }
+            for (bb = ds; bb < d; ++bb) u[bb] = wk * (ct[bb] * w->zz[bb]);
+            f = wk * ct[ds] * ct[ds];
+            for (j = 0; j < d; ++j) w->qt[j] += f * ct[j];
         }
-        for (aa = 0; aa < ds; ++aa) {
-            rdg_real yv = 0, ga = w->gt[aa] * w->ct[aa];
-            const rdg_real *da = w->den + aa * d;
-            if (full) for (bb = ds; bb < d; ++bb) yv += w->gt[bb] * w->ct[bb] * da[bb];
-            w->u[aa] = w->ct[aa] * yv;
-            for (bb = ds; bb < d; ++bb) w->zz[bb] += ga * da[bb];
-        }
-        for (bb = ds; bb < d; ++bb) w->u[bb] = w->ct[bb] * w->zz[bb];
-        for (i = full ? 0 : ds; i < d; ++i) {
-            rdg_real wu = wk * w->u[i], *Mi = w->M + i * d;
-            for (j = 0; j < d; ++j) Mi[j] += wu * w->ct[j];
-        }
-        f = wk * w->ct[ds] * w->ct[ds];
-        for (j = 0; j < d; ++j) w->qt[j] += f * w->ct[j];
+        rdg__k_atb(P, dp, r0, w->tc, w->tb, w->acc, 0);  /* M += sum_n (w_n u_n) ct_n^T */
     }
+    for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) w->M[i * d + j] = i < r0 ? 0 : w->acc[i * dp + j];
     return 1;
 }
 
-/* JE = E^T J ((d - d*) x d) and q = grad lam_{d*+1} (d), from rdg__jac's accumulators. */
+/* JE = E^T J ((d - d*) x d) and q = grad lam_{d*+1} (d), from rdg__jac's accumulators:
+   row b of JE is lam_b e_b + (a/s^2) V M_b, taken as rows of M times V^T through the kernel. */
 RDG__PRIVATE void rdg__je(const rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q) {
-    size_t d = w->d, i, j, bb;
+    size_t d = w->d, dp = w->dp, i, j, b0;
     rdg_real as = w->a / w->s2;
-    for (bb = ds; bb < d; ++bb) {
-        rdg_real *row = JE + (bb - ds) * d;
-        const rdg_real *Mb = w->M + bb * d;
-        for (i = 0; i < d; ++i) {
-            rdg_real s = w->lam[bb] * w->V[i * d + bb];
-            for (j = 0; j < d; ++j) s += as * Mb[j] * w->V[i * d + j];
-            row[i] = s;
+    for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) w->vp[j * dp + i] = w->V[i * d + j];  /* V^T */
+    for (b0 = ds; b0 < d; b0 += RDG__TILE) {
+        size_t P = d - b0 < RDG__TILE ? d - b0 : RDG__TILE, p;
+        for (p = 0; p < P; ++p) memcpy(w->ta + p * dp, w->M + (b0 + p) * d, d * sizeof(rdg_real));
+        rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);
+        for (p = 0; p < P; ++p) {
+            rdg_real *row = JE + (b0 + p - ds) * d, lb = w->lam[b0 + p];
+            const rdg_real *s = w->tb + p * dp;
+            for (i = 0; i < d; ++i) row[i] = lb * w->V[i * d + b0 + p] + as * s[i];
         }
     }
     if (q) for (i = 0; i < d; ++i) {
@@ -1603,6 +1991,7 @@ RDGDEF rdg_status rdg_ridge_frame(const rdg_gmm *g, rdg_real t, const rdg_real *
     nth = rdg__nthreads(B);
     pool = rdg__pool_alloc(nth, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
+    if (B >= 4 && !rdg__pool_xt(pool, nth, g)) { rdg__pool_free(pool, nth); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         rdg__ws *w = &pool[rdg__thread_id()];
@@ -1628,6 +2017,7 @@ RDGDEF rdg_status rdg_ridge_residual(const rdg_gmm *g, rdg_real t, const rdg_rea
     nth = rdg__nthreads(B);
     pool = rdg__pool_alloc(nth, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
+    if (B >= 4 && !rdg__pool_xt(pool, nth, g)) { rdg__pool_free(pool, nth); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         rdg__ws *w = &pool[rdg__thread_id()];
@@ -1969,6 +2359,7 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
     if (!ok) return RDG_ERR_OVERFLOW;
     pool = rdg__pool_alloc(2 * nth, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
+    if (!rdg__pool_xt(pool, 2 * nth, g)) { rdg__pool_free(pool, 2 * nth); return RDG_ERR_NOMEM; }
     scratch = (rdg_real *)rdg__alloc(len * (size_t)nth, sizeof(rdg_real));
     if (!scratch) { rdg__pool_free(pool, 2 * nth); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
@@ -4395,6 +4786,7 @@ RDGDEF rdg_status rdg_diag_samples(const rdg_gmm *data, rdg_real t, const rdg_re
     nth = rdg__nthreads(n);
     pool = rdg__pool_alloc(nth, data->n, d, t);
     if (!pool) { rdg_free(info); return RDG_ERR_NOMEM; }
+    if (!rdg__pool_xt(pool, nth, data)) { rdg__pool_free(pool, nth); rdg_free(info); return RDG_ERR_NOMEM; }
     s_t = RDG__SQRT(pool[0].s2);
     RDG__OMP(parallel for schedule(dynamic, 4) num_threads(nth))
     for (ib = 0; ib < (int)n; ++ib) {
