@@ -23,7 +23,8 @@ ASAN_BIN  = $(patsubst tests/%.c,build/asan/%,$(TEST_SRC))
 EX_SRC    = $(wildcard examples/*.c)
 EX_BIN    = $(patsubst examples/%.c,build/examples/%,$(EX_SRC))
 
-.PHONY: all test unit asan strict cli crosscheck examples clean fuzz fuzz-replay determinism \
+
+.PHONY: all test unit simd asan strict cli crosscheck examples clean fuzz fuzz-replay determinism \
         valgrind valgrind-fast portability
 
 all: tools/ridgediff examples
@@ -51,11 +52,15 @@ build build/asan build/examples:
 # numpy implementation. Slower extras, not in `make test`: `make valgrind` (whole suite under
 # memcheck), `make fuzz FUZZ_SECONDS=N` (libFuzzer), `make portability` (other compilers,
 # libcs, float, aarch64/qemu, mingw/wine, Cortex-M4).
-test: unit cli strict asan fuzz-replay determinism valgrind-fast crosscheck pictures
+test: unit simd cli strict asan fuzz-replay determinism valgrind-fast crosscheck pictures
 	@echo "make test: all stages passed"
 
 unit: $(TEST_BIN)
 	./tests/run.sh $(TEST_BIN)
+
+# The unit suite again with AVX2+FMA and -march=native (the SIMD kernels; tests/simd.sh).
+simd:
+	CC="$(CC)" sh tests/simd.sh
 
 asan: $(ASAN_BIN)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run.sh $(ASAN_BIN)

@@ -1013,171 +1013,6 @@ RDGDEF rdg_real rdg_rng_normal(rdg_rng *r) {
     return (rdg_real)(rad * cos(6.283185307179586476925 * u2));
 }
 
-/* >>linalg ----------------------------------------------------------------------------------
-   Cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
-   from the rotation J^T A J). Works on a full symmetric copy; V accumulates the rotations. */
-/* warm != 0: V holds a starting basis (A already rotated into it) instead of the identity. */
-RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, int warm) {
-    size_t p, q, r, i, j;
-    int sweep;
-    rdg_real fro = 0, off;
-    for (i = 0; i < n * n; ++i) fro += A[i] * A[i];
-    fro = RDG__SQRT(fro);
-    if (V && !warm) for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) V[i * n + j] = (i == j) ? RDG__R(1.0) : RDG__R(0.0);
-    for (sweep = 0; sweep < 100; ++sweep) {
-        off = 0;
-        for (p = 0; p < n; ++p) for (q = p + 1; q < n; ++q) off += A[p * n + q] * A[p * n + q];
-        off = RDG__SQRT(off);
-        if (off <= RDG__EPS * RDG__R(0.25) * fro || off == 0) break;
-        for (p = 0; p + 1 < n; ++p) {
-            for (q = p + 1; q < n; ++q) {
-                rdg_real apq = A[p * n + q], app = A[p * n + p], aqq = A[q * n + q];
-                rdg_real theta, t, c, s, tau;
-                if (apq == 0) continue;
-                /* after a few sweeps, an element negligible beside both diagonals is set to 0 */
-                if ((sweep > 3 || warm) && RDG__FABS(apq) < RDG__EPS * RDG__R(1e-2) * RDG__FABS(app)
-                    && RDG__FABS(apq) < RDG__EPS * RDG__R(1e-2) * RDG__FABS(aqq)) {
-                    A[p * n + q] = A[q * n + p] = 0;
-                    continue;
-                }
-                theta = (aqq - app) / (RDG__R(2.0) * apq);
-                t = RDG__R(1.0) / (RDG__FABS(theta) + RDG__SQRT(RDG__R(1.0) + theta * theta));
-                if (theta < 0) t = -t;
-                if (!rdg__isfinite(t)) t = 0;          /* theta overflowed: apq is negligible */
-                c = RDG__R(1.0) / RDG__SQRT(RDG__R(1.0) + t * t);
-                s = t * c;
-                tau = s / (RDG__R(1.0) + c);
-                A[p * n + p] = app - t * apq;
-                A[q * n + q] = aqq + t * apq;
-                A[p * n + q] = A[q * n + p] = 0;
-                for (r = 0; r < n; ++r) {
-                    rdg_real arp, arq;
-                    if (r == p || r == q) continue;
-                    arp = A[r * n + p]; arq = A[r * n + q];
-                    A[r * n + p] = A[p * n + r] = arp - s * (arq + tau * arp);
-                    A[r * n + q] = A[q * n + r] = arq + s * (arp - tau * arq);
-                }
-                if (V) for (r = 0; r < n; ++r) {
-                    rdg_real vrp = V[r * n + p], vrq = V[r * n + q];
-                    V[r * n + p] = vrp - s * (vrq + tau * vrp);
-                    V[r * n + q] = vrq + s * (vrp - tau * vrq);
-                }
-            }
-        }
-    }
-    for (i = 0; i < n; ++i) w[i] = A[i * n + i];
-    /* sort descending (selection sort: n is small), carrying the columns of V */
-    for (i = 0; i < n; ++i) {
-        size_t k = i;
-        for (j = i + 1; j < n; ++j) if (w[j] > w[k]) k = j;
-        if (k != i) {
-            rdg_real tmp = w[i]; w[i] = w[k]; w[k] = tmp;
-            if (V) for (r = 0; r < n; ++r) { tmp = V[r * n + i]; V[r * n + i] = V[r * n + k]; V[r * n + k] = tmp; }
-        }
-    }
-    /* a deterministic sign: the largest component of each eigenvector is positive */
-    if (V) for (j = 0; j < n; ++j) {
-        size_t k = 0;
-        for (r = 1; r < n; ++r) if (RDG__FABS(V[r * n + j]) > RDG__FABS(V[k * n + j])) k = r;
-        if (V[k * n + j] < 0) for (r = 0; r < n; ++r) V[r * n + j] = -V[r * n + j];
-    }
-    return sweep < 100;
-}
-
-RDGDEF rdg_status rdg_eigh(const rdg_real *A, size_t n, rdg_real *w, rdg_real *V, rdg_real *work) {
-    rdg_real *buf = work;
-    size_t i, j;
-    int ok = 1, conv;
-    if (!A || !w || n == 0) return RDG_ERR_INVALID;
-    rdg__mul(n, n, &ok);
-    if (!ok || n > ((size_t)1 << 20)) return RDG_ERR_OVERFLOW;
-    if (!rdg__allfinite(A, n * n)) return RDG_ERR_NONFINITE;
-    if (!buf) { buf = (rdg_real *)rdg__alloc(n * n + n, sizeof(rdg_real)); if (!buf) return RDG_ERR_NOMEM; }
-    for (i = 0; i < n; ++i) for (j = 0; j <= i; ++j) buf[i * n + j] = buf[j * n + i] = A[i * n + j];
-    conv = rdg__jacobi(buf, n, w, V, 0);
-    if (!work) RDG_FREE(buf, NULL);
-    return conv ? RDG_OK : RDG_ERR_NOT_CONVERGED;
-}
-
-RDGDEF rdg_status rdg_lu_factor(rdg_real *A, size_t n, size_t *piv) {
-    size_t i, j, k;
-    rdg_real amax = 0, tol;
-    int singular = 0, ok = 1;
-    if (!A || !piv || n == 0) return RDG_ERR_INVALID;
-    rdg__mul(n, n, &ok);
-    if (!ok) return RDG_ERR_OVERFLOW;
-    if (!rdg__allfinite(A, n * n)) return RDG_ERR_NONFINITE;
-    for (i = 0; i < n * n; ++i) if (RDG__FABS(A[i]) > amax) amax = RDG__FABS(A[i]);
-    tol = (rdg_real)n * RDG__EPS * amax;
-    for (k = 0; k < n; ++k) {
-        size_t p = k;
-        rdg_real big = RDG__FABS(A[k * n + k]);
-        for (i = k + 1; i < n; ++i) if (RDG__FABS(A[i * n + k]) > big) { big = RDG__FABS(A[i * n + k]); p = i; }
-        piv[k] = p;
-        if (p != k) for (j = 0; j < n; ++j) { rdg_real t = A[k * n + j]; A[k * n + j] = A[p * n + j]; A[p * n + j] = t; }
-        if (big <= tol || big == 0) { singular = 1; continue; }
-        for (i = k + 1; i < n; ++i) {
-            rdg_real l = A[i * n + k] / A[k * n + k];
-            A[i * n + k] = l;
-            for (j = k + 1; j < n; ++j) A[i * n + j] -= l * A[k * n + j];
-        }
-    }
-    return singular ? RDG_ERR_SINGULAR : RDG_OK;
-}
-
-RDGDEF rdg_status rdg_lu_solve(const rdg_real *LU, size_t n, const size_t *piv, rdg_real *b, size_t nrhs) {
-    size_t i, j, c;
-    if (!LU || !piv || !b || n == 0 || nrhs == 0) return RDG_ERR_INVALID;
-    for (c = 0; c < nrhs; ++c) {
-        for (i = 0; i < n; ++i) {           /* apply the row swaps in order */
-            size_t p = piv[i];
-            if (p >= n) return RDG_ERR_INVALID;
-            if (p != i) { rdg_real t = b[i * nrhs + c]; b[i * nrhs + c] = b[p * nrhs + c]; b[p * nrhs + c] = t; }
-        }
-        for (i = 0; i < n; ++i) {           /* L y = P b */
-            rdg_real s = b[i * nrhs + c];
-            for (j = 0; j < i; ++j) s -= LU[i * n + j] * b[j * nrhs + c];
-            b[i * nrhs + c] = s;
-        }
-        for (i = n; i-- > 0;) {             /* U x = y */
-            rdg_real s = b[i * nrhs + c];
-            if (LU[i * n + i] == 0) return RDG_ERR_SINGULAR;
-            for (j = i + 1; j < n; ++j) s -= LU[i * n + j] * b[j * nrhs + c];
-            b[i * nrhs + c] = s / LU[i * n + i];
-        }
-    }
-    return RDG_OK;
-}
-
-/* Solves the symmetric positive definite system A x = b by Cholesky (A overwritten by its factor).
-   Returns 0 when A is not positive definite. Used inside the solvers, never exported. */
-RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
-    size_t i, j, k;
-    for (j = 0; j < n; ++j) {
-        rdg_real s = A[j * n + j];
-        for (k = 0; k < j; ++k) s -= A[j * n + k] * A[j * n + k];
-        if (!(s > 0)) return 0;
-        s = RDG__SQRT(s);
-        A[j * n + j] = s;
-        for (i = j + 1; i < n; ++i) {
-            rdg_real v = A[i * n + j];
-            for (k = 0; k < j; ++k) v -= A[i * n + k] * A[j * n + k];
-            A[i * n + j] = v / s;
-        }
-    }
-    for (i = 0; i < n; ++i) {
-        rdg_real s = b[i];
-        for (k = 0; k < i; ++k) s -= A[i * n + k] * b[k];
-        b[i] = s / A[i * n + i];
-    }
-    for (i = n; i-- > 0;) {
-        rdg_real s = b[i];
-        for (k = i + 1; k < n; ++k) s -= A[k * n + i] * b[k];
-        b[i] = s / A[i * n + i];
-    }
-    return 1;
-}
-
 /* >>kernels -----------------------------------------------------------------------------------
    The inner loops of the density (MATH.md 2) and of the Jacobian contraction (MATH.md 4). Each
    kernel is a plain C99 function (_ref, always compiled, the reference the tests hold the SIMD
@@ -1199,6 +1034,7 @@ typedef __m512d rdg__v;
 #  define RDG__VSUB(a, b) _mm512_sub_pd(a, b)
 #  define RDG__VADD(a, b) _mm512_add_pd(a, b)
 #  define RDG__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)   /* g++ 12: no undefined-vector warning */
+#  define RDG__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
 #  define RDG__VROUND(a) _mm512_maskz_roundscale_pd((__mmask8)0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx512"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX2__) && defined(__FMA__)
@@ -1214,6 +1050,7 @@ typedef __m256d rdg__v;
 #  define RDG__VSUB(a, b) _mm256_sub_pd(a, b)
 #  define RDG__VADD(a, b) _mm256_add_pd(a, b)
 #  define RDG__VMAX(a, b) _mm256_max_pd(a, b)
+#  define RDG__VMIN(a, b) _mm256_min_pd(a, b)
 #  define RDG__VROUND(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx2"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__ARM_NEON) && defined(__aarch64__)
@@ -1229,6 +1066,7 @@ typedef float64x2_t rdg__v;
 #  define RDG__VSUB(a, b) vsubq_f64(a, b)
 #  define RDG__VADD(a, b) vaddq_f64(a, b)
 #  define RDG__VMAX(a, b) vmaxq_f64(a, b)
+#  define RDG__VMIN(a, b) vminq_f64(a, b)
 #  define RDG__VROUND(a) vrndnq_f64(a)
 #  define RDG__SIMD_NAME "neon"
 #else
@@ -1275,6 +1113,55 @@ RDG__PRIVATE rdg_real rdg__k_dist_rows(const rdg_real *X, size_t cnt, size_t d, 
         rdg_real s = 0;
         for (j = 0; j < d; ++j) { rdg_real df = RDG__FMS(a, xi[j], y[j]); s = RDG__FMA(df, df, s); }
         e[i] = -h * s;
+        if (e[i] > mx) mx = e[i];
+    }
+    return mx;
+}
+
+/* The same for the listed points idx[0..m): four independent chains, each point summed over j
+   in order with the panel kernel's rounding, so every e_k is bit-identical to a full scan's. */
+RDG__PRIVATE rdg_real rdg__k_dist_idx(const rdg_real *X, size_t d, const size_t *idx, size_t m,
+                                      const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
+    size_t k = 0, j;
+    rdg_real mx = -RDG__BIG;
+    for (; k + 4 <= m; k += 4) {
+        const rdg_real *x0 = X + idx[k] * d, *x1 = X + idx[k + 1] * d, *x2 = X + idx[k + 2] * d, *x3 = X + idx[k + 3] * d;
+        rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0, df;
+        for (j = 0; j < d; ++j) {
+            rdg_real yj = y[j];
+            df = RDG__FMS(a, x0[j], yj); s0 = RDG__FMA(df, df, s0);
+            df = RDG__FMS(a, x1[j], yj); s1 = RDG__FMA(df, df, s1);
+            df = RDG__FMS(a, x2[j], yj); s2 = RDG__FMA(df, df, s2);
+            df = RDG__FMS(a, x3[j], yj); s3 = RDG__FMA(df, df, s3);
+        }
+        e[k] = -h * s0; e[k + 1] = -h * s1; e[k + 2] = -h * s2; e[k + 3] = -h * s3;
+        for (j = k; j < k + 4; ++j) if (e[j] > mx) mx = e[j];
+    }
+    for (; k < m; ++k) {
+        const rdg_real *xi = X + idx[k] * d;
+        rdg_real s = 0;
+        for (j = 0; j < d; ++j) { rdg_real df = RDG__FMS(a, xi[j], y[j]); s = RDG__FMA(df, df, s); }
+        e[k] = -h * s;
+        if (e[k] > mx) mx = e[k];
+    }
+    return mx;
+}
+
+/* e_i = min(0, c1 y.x_i - c2 |x_i|^2 - c0) for a panel (the expanded square: one FMA per
+   coordinate instead of two; see rdg__exact_mean for when its rounding is acceptable). */
+RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
+                                     const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
+    size_t i, j;
+    rdg_real mx = -RDG__BIG;
+    for (i = 0; i < cnt; ++i) e[i] = 0;
+    for (j = 0; j < d; ++j) {
+        const rdg_real *row = xt + j * RDG__TILE;
+        rdg_real yj = y[j];
+        for (i = 0; i < cnt; ++i) e[i] = RDG__FMA(yj, row[i], e[i]);
+    }
+    for (i = 0; i < cnt; ++i) {
+        rdg_real v = RDG__FMS(c2, xx[i], c1 * e[i]) - c0;
+        e[i] = v < 0 ? v : 0;
         if (e[i] > mx) mx = e[i];
     }
     return mx;
@@ -1328,6 +1215,17 @@ RDG__PRIVATE void rdg__k_ab_ref(size_t P, size_t dp, size_t d, const rdg_real *A
             const rdg_real *Vi = V + i * dp;
             for (j = 0; j < dp; ++j) o[j] += ai * Vi[j];
         }
+    }
+}
+
+/* Jacobi rotation of two rows: x <- x - s (y + tau x), y <- y + s (x - tau y), n entries
+   (Rutishauser's form of [c -s; s c] applied to the pair, see rdg__jacobi). */
+RDG__PRIVATE void rdg__k_rot_ref(rdg_real *x, rdg_real *y, size_t n, rdg_real s, rdg_real tau) {
+    size_t r;
+    for (r = 0; r < n; ++r) {
+        rdg_real xr = x[r], yr = y[r];
+        x[r] = RDG__FMS(s, RDG__FMA(tau, xr, yr), xr);
+        y[r] = RDG__FMA(s, RDG__FMS(tau, yr, xr), yr);
     }
 }
 
@@ -1524,18 +1422,232 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
     }
     if (p < P) rdg__k_ab_ref(P - p, dp, d, A + p * dp, V, out + p * dp);
 }
+RDG__PRIVATE void rdg__k_rot_simd(rdg_real *x, rdg_real *y, size_t n, rdg_real s, rdg_real tau) {
+    size_t r = 0;
+    rdg__v vs = RDG__VSET(s), vt = RDG__VSET(tau);
+    for (; r + RDG__VW <= n; r += RDG__VW) {
+        rdg__v xr = RDG__VLD(x + r), yr = RDG__VLD(y + r);
+        RDG__VST(x + r, RDG__VFNMA(vs, RDG__VFMA(vt, xr, yr), xr));
+        RDG__VST(y + r, RDG__VFMA(vs, RDG__VFNMA(vt, yr, xr), yr));
+    }
+    if (r < n) rdg__k_rot_ref(x + r, y + r, n - r, s, tau);
+}
+RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
+                                      const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
+    size_t i = 0, j;
+    rdg_real mx = -RDG__BIG, t[RDG__VW];
+    rdg__v v1 = RDG__VSET(c1), v2 = RDG__VSET(c2), v0 = RDG__VSET(c0), z = RDG__VSET(0.0), vmx = RDG__VSET(-RDG__BIG);
+    int l;
+    for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {   /* four independent FMA chains */
+        rdg__v s0 = z, s1 = z, s2 = z, s3 = z, r;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v yj = RDG__VSET(y[j]);
+            s0 = RDG__VFMA(yj, RDG__VLD(row), s0);
+            s1 = RDG__VFMA(yj, RDG__VLD(row + RDG__VW), s1);
+            s2 = RDG__VFMA(yj, RDG__VLD(row + 2 * RDG__VW), s2);
+            s3 = RDG__VFMA(yj, RDG__VLD(row + 3 * RDG__VW), s3);
+        }
+#  define RDG__DOT_OUT(sv, o) \
+        r = RDG__VSUB(RDG__VFNMA(v2, RDG__VLD(xx + i + (o)), RDG__VMUL(v1, sv)), v0); \
+        r = RDG__VMIN(r, z); RDG__VST(e + i + (o), r); vmx = RDG__VMAX(vmx, r);
+        RDG__DOT_OUT(s0, 0) RDG__DOT_OUT(s1, RDG__VW) RDG__DOT_OUT(s2, 2 * RDG__VW) RDG__DOT_OUT(s3, 3 * RDG__VW)
+#  undef RDG__DOT_OUT
+    }
+    RDG__VST(t, vmx);
+    for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
+    if (i < cnt) {
+        rdg_real m2 = rdg__k_dot_ref(xt + i, xx + i, cnt - i, d, y, c1, c2, c0, e + i);
+        if (m2 > mx) mx = m2;
+    }
+    return mx;
+}
 #  define rdg__k_dist rdg__k_dist_simd
+#  define rdg__k_dot rdg__k_dot_simd
+#  define rdg__k_rot rdg__k_rot_simd
 #  define rdg__k_exp rdg__k_exp_simd
 #  define rdg__k_wsum rdg__k_wsum_simd
 #  define rdg__k_atb rdg__k_atb_simd
 #  define rdg__k_ab rdg__k_ab_simd
 #else
 #  define rdg__k_dist rdg__k_dist_ref
+#  define rdg__k_dot rdg__k_dot_ref
+#  define rdg__k_rot rdg__k_rot_ref
 #  define rdg__k_exp rdg__k_exp_ref
 #  define rdg__k_wsum rdg__k_wsum_ref
 #  define rdg__k_atb rdg__k_atb_ref
 #  define rdg__k_ab rdg__k_ab_ref
 #endif
+
+/* >>linalg ----------------------------------------------------------------------------------
+   Cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
+   from the rotation J^T A J). Works on a full symmetric copy; V accumulates the rotations. */
+RDG__PRIVATE void rdg__transpose_sq(rdg_real *V, size_t n) {
+    size_t i, j;
+    for (i = 0; i < n; ++i) for (j = i + 1; j < n; ++j) {
+        rdg_real t = V[i * n + j];
+        V[i * n + j] = V[j * n + i]; V[j * n + i] = t;
+    }
+}
+
+/* warm != 0: V holds a starting basis (A already rotated into it) instead of the identity. */
+RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, int warm) {
+    size_t p, q, r, i, j;
+    int sweep;
+    rdg_real fro = 0, off;
+    for (i = 0; i < n * n; ++i) fro += A[i] * A[i];
+    fro = RDG__SQRT(fro);
+    if (V && !warm) for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) V[i * n + j] = (i == j) ? RDG__R(1.0) : RDG__R(0.0);
+    if (V) rdg__transpose_sq(V, n);   /* eigenvectors as rows while rotating: contiguous */
+    for (sweep = 0; sweep < 100; ++sweep) {
+        off = 0;
+        for (p = 0; p < n; ++p) for (q = p + 1; q < n; ++q) off += A[p * n + q] * A[p * n + q];
+        off = RDG__SQRT(off);
+        if (off <= RDG__EPS * RDG__R(0.25) * fro || off == 0) break;
+        for (p = 0; p + 1 < n; ++p) {
+            for (q = p + 1; q < n; ++q) {
+                rdg_real apq = A[p * n + q], app = A[p * n + p], aqq = A[q * n + q];
+                rdg_real theta, t, c, s, tau;
+                if (apq == 0) continue;
+                /* after a few sweeps (at once when warm), an element below eps/4 sqrt(|app aqq|)
+                   is set to 0 instead of rotated: for C (positive semidefinite) that moves every
+                   eigenvalue by < eps/4 of its own size (relative perturbation theory), and warm
+                   frames skip most rotations of their last sweep */
+                if ((sweep > 3 || warm) && RDG__FABS(apq) < RDG__EPS * RDG__R(0.25) * RDG__SQRT(RDG__FABS(app) * RDG__FABS(aqq))) {
+                    A[p * n + q] = A[q * n + p] = 0;
+                    continue;
+                }
+                theta = (aqq - app) / (RDG__R(2.0) * apq);
+                t = RDG__R(1.0) / (RDG__FABS(theta) + RDG__SQRT(RDG__R(1.0) + theta * theta));
+                if (theta < 0) t = -t;
+                if (!rdg__isfinite(t)) t = 0;          /* theta overflowed: apq is negligible */
+                c = RDG__R(1.0) / RDG__SQRT(RDG__R(1.0) + t * t);
+                s = t * c;
+                tau = s / (RDG__R(1.0) + c);
+                /* rows p and q rotated whole (contiguous, vectorised), then the 2 x 2 block
+                   set exactly and the rows mirrored into columns p and q */
+                rdg__k_rot(A + p * n, A + q * n, n, s, tau);
+                for (r = 0; r < n; ++r) { A[r * n + p] = A[p * n + r]; A[r * n + q] = A[q * n + r]; }
+                A[p * n + p] = app - t * apq;
+                A[q * n + q] = aqq + t * apq;
+                A[p * n + q] = A[q * n + p] = 0;
+                if (V) rdg__k_rot(V + p * n, V + q * n, n, s, tau);   /* V is transposed here */
+            }
+        }
+    }
+    if (V) rdg__transpose_sq(V, n);
+    for (i = 0; i < n; ++i) w[i] = A[i * n + i];
+    /* sort descending (selection sort: n is small), carrying the columns of V */
+    for (i = 0; i < n; ++i) {
+        size_t k = i;
+        for (j = i + 1; j < n; ++j) if (w[j] > w[k]) k = j;
+        if (k != i) {
+            rdg_real tmp = w[i]; w[i] = w[k]; w[k] = tmp;
+            if (V) for (r = 0; r < n; ++r) { tmp = V[r * n + i]; V[r * n + i] = V[r * n + k]; V[r * n + k] = tmp; }
+        }
+    }
+    /* a deterministic sign: the largest component of each eigenvector is positive */
+    if (V) for (j = 0; j < n; ++j) {
+        size_t k = 0;
+        for (r = 1; r < n; ++r) if (RDG__FABS(V[r * n + j]) > RDG__FABS(V[k * n + j])) k = r;
+        if (V[k * n + j] < 0) for (r = 0; r < n; ++r) V[r * n + j] = -V[r * n + j];
+    }
+    return sweep < 100;
+}
+
+RDGDEF rdg_status rdg_eigh(const rdg_real *A, size_t n, rdg_real *w, rdg_real *V, rdg_real *work) {
+    rdg_real *buf = work;
+    size_t i, j;
+    int ok = 1, conv;
+    if (!A || !w || n == 0) return RDG_ERR_INVALID;
+    rdg__mul(n, n, &ok);
+    if (!ok || n > ((size_t)1 << 20)) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(A, n * n)) return RDG_ERR_NONFINITE;
+    if (!buf) { buf = (rdg_real *)rdg__alloc(n * n + n, sizeof(rdg_real)); if (!buf) return RDG_ERR_NOMEM; }
+    for (i = 0; i < n; ++i) for (j = 0; j <= i; ++j) buf[i * n + j] = buf[j * n + i] = A[i * n + j];
+    conv = rdg__jacobi(buf, n, w, V, 0);
+    if (!work) RDG_FREE(buf, NULL);
+    return conv ? RDG_OK : RDG_ERR_NOT_CONVERGED;
+}
+
+RDGDEF rdg_status rdg_lu_factor(rdg_real *A, size_t n, size_t *piv) {
+    size_t i, j, k;
+    rdg_real amax = 0, tol;
+    int singular = 0, ok = 1;
+    if (!A || !piv || n == 0) return RDG_ERR_INVALID;
+    rdg__mul(n, n, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(A, n * n)) return RDG_ERR_NONFINITE;
+    for (i = 0; i < n * n; ++i) if (RDG__FABS(A[i]) > amax) amax = RDG__FABS(A[i]);
+    tol = (rdg_real)n * RDG__EPS * amax;
+    for (k = 0; k < n; ++k) {
+        size_t p = k;
+        rdg_real big = RDG__FABS(A[k * n + k]);
+        for (i = k + 1; i < n; ++i) if (RDG__FABS(A[i * n + k]) > big) { big = RDG__FABS(A[i * n + k]); p = i; }
+        piv[k] = p;
+        if (p != k) for (j = 0; j < n; ++j) { rdg_real t = A[k * n + j]; A[k * n + j] = A[p * n + j]; A[p * n + j] = t; }
+        if (big <= tol || big == 0) { singular = 1; continue; }
+        for (i = k + 1; i < n; ++i) {
+            rdg_real l = A[i * n + k] / A[k * n + k];
+            A[i * n + k] = l;
+            for (j = k + 1; j < n; ++j) A[i * n + j] -= l * A[k * n + j];
+        }
+    }
+    return singular ? RDG_ERR_SINGULAR : RDG_OK;
+}
+
+RDGDEF rdg_status rdg_lu_solve(const rdg_real *LU, size_t n, const size_t *piv, rdg_real *b, size_t nrhs) {
+    size_t i, j, c;
+    if (!LU || !piv || !b || n == 0 || nrhs == 0) return RDG_ERR_INVALID;
+    for (c = 0; c < nrhs; ++c) {
+        for (i = 0; i < n; ++i) {           /* apply the row swaps in order */
+            size_t p = piv[i];
+            if (p >= n) return RDG_ERR_INVALID;
+            if (p != i) { rdg_real t = b[i * nrhs + c]; b[i * nrhs + c] = b[p * nrhs + c]; b[p * nrhs + c] = t; }
+        }
+        for (i = 0; i < n; ++i) {           /* L y = P b */
+            rdg_real s = b[i * nrhs + c];
+            for (j = 0; j < i; ++j) s -= LU[i * n + j] * b[j * nrhs + c];
+            b[i * nrhs + c] = s;
+        }
+        for (i = n; i-- > 0;) {             /* U x = y */
+            rdg_real s = b[i * nrhs + c];
+            if (LU[i * n + i] == 0) return RDG_ERR_SINGULAR;
+            for (j = i + 1; j < n; ++j) s -= LU[i * n + j] * b[j * nrhs + c];
+            b[i * nrhs + c] = s / LU[i * n + i];
+        }
+    }
+    return RDG_OK;
+}
+
+/* Solves the symmetric positive definite system A x = b by Cholesky (A overwritten by its factor).
+   Returns 0 when A is not positive definite. Used inside the solvers, never exported. */
+RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
+    size_t i, j, k;
+    for (j = 0; j < n; ++j) {
+        rdg_real s = A[j * n + j];
+        for (k = 0; k < j; ++k) s -= A[j * n + k] * A[j * n + k];
+        if (!(s > 0)) return 0;
+        s = RDG__SQRT(s);
+        A[j * n + j] = s;
+        for (i = j + 1; i < n; ++i) {
+            rdg_real v = A[i * n + j];
+            for (k = 0; k < j; ++k) v -= A[i * n + k] * A[j * n + k];
+            A[i * n + j] = v / s;
+        }
+    }
+    for (i = 0; i < n; ++i) {
+        rdg_real s = b[i];
+        for (k = 0; k < i; ++k) s -= A[i * n + k] * b[k];
+        b[i] = s / A[i * n + i];
+    }
+    for (i = n; i-- > 0;) {
+        rdg_real s = b[i];
+        for (k = i + 1; k < n; ++k) s -= A[k * n + i] * b[k];
+        b[i] = s / A[i * n + i];
+    }
+    return 1;
+}
 
 /* >>schedule --------------------------------------------------------------------------------- */
 RDGDEF void rdg_ou(rdg_real t, rdg_real *a, rdg_real *s2) {
@@ -1605,6 +1717,7 @@ typedef struct rdg__ws {
     rdg_real *ta, *tb, *tc; /* RDG__TILE x dp each: a tile of rows for the kernels (padding 0)   */
     rdg_real *acc, *vp;    /* dp x dp: kernel accumulator; V (or a basis) with padded rows      */
     const rdg_real *xt;    /* d x N transposed data shared by a pool (NULL: use the rows)       */
+    const rdg_real *xx;    /* N: |x_i|^2, beside xt                                             */
     rdg_real *xt_own;      /* the pool's first workspace owns xt                                */
     size_t ref;            /* index of the largest weight                                       */
     rdg_real a, s2, logp;
@@ -1647,14 +1760,22 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
 RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
     size_t i, j, n = g->n, d = g->d;
     int k, ok = 1;
-    rdg_real *xt;
+    rdg_real *xt, *xx;
     if (count < 1 || pool[0].xt_own) return 1;
-    xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d, &ok), sizeof(rdg_real));
+    xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d + 1, &ok), sizeof(rdg_real));
     if (!ok || !xt) return 0;
-    for (i = 0; i < n; ++i) for (j = 0; j < d; ++j)   /* panels of RDG__TILE points, each d x TILE */
-        xt[(i / RDG__TILE) * d * RDG__TILE + j * RDG__TILE + i % RDG__TILE] = g->x[i * d + j];
+    xx = xt + (n + RDG__TILE) * d;
+    for (i = 0; i < n; ++i) {        /* panels of RDG__TILE points, each d x TILE */
+        rdg_real r = 0;
+        for (j = 0; j < d; ++j) {
+            rdg_real v = g->x[i * d + j];
+            xt[(i / RDG__TILE) * d * RDG__TILE + j * RDG__TILE + i % RDG__TILE] = v;
+            r += v * v;
+        }
+        xx[i] = r;
+    }
     pool[0].xt_own = xt;
-    for (k = 0; k < count; ++k) pool[k].xt = xt;
+    for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xx; }
     return 1;
 }
 
@@ -1672,33 +1793,37 @@ RDG__PRIVATE void rdg__acc_sym(const rdg__ws *w, rdg_real *C) {
     for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) C[i * d + j] = C[j * d + i] = w->acc[i * dp + j];
 }
 
-/* Weights, log p, posterior mean and score at x (and C when want_cov), MATH.md 2.
-   log-sum-exp shifted by its maximum; moments taken relative to the point of largest weight,
-   so C keeps relative accuracy when one weight is close to 1. Weights below exp(-drop) of the
-   largest are dropped: each is < exp(-drop) of the total, so every moment moves by at most
-   N exp(-drop) relative (4e-18 N at the default 40). C = sum_k c_k (w_k c_k)^T runs through
-   the outer-product kernel on tiles of RDG__TILE kept points. */
-RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov) {
-    size_t n = g->n, d = g->d, dp = w->dp, i, j, k, nk = 0, k0;
-    const rdg_real *X = g->x, *xr;
-    rdg_real a = w->a, s2 = w->s2, inv2s2 = RDG__R(0.5) / s2;
-    rdg_real emax, cut, sum, inv;
-    rdg_real *e = w->w;
-    size_t imax = 0;
-    if (w->xt) {
-        emax = -RDG__BIG;
-        for (i = 0; i < n; i += RDG__TILE) {
-            rdg_real m2 = rdg__k_dist(w->xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, a, inv2s2, e + i);
-            if (m2 > emax) emax = m2;
-        }
-    } else {
-        emax = rdg__k_dist_rows(X, n, d, x, a, inv2s2, e);
+/* Log-weights e_i = -|x - a x_i|^2 / (2 s^2) of all N points into w->w; returns the largest. */
+RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
+    size_t n = g->n, d = g->d, i;
+    rdg_real inv2s2 = RDG__R(0.5) / w->s2, emax = -RDG__BIG, *e = w->w;
+    if (!w->xt) return rdg__k_dist_rows(g->x, n, d, x, w->a, inv2s2, e);
+    for (i = 0; i < n; i += RDG__TILE) {
+        rdg_real m2 = rdg__k_dist(w->xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, w->a, inv2s2, e + i);
+        if (m2 > emax) emax = m2;
     }
-    while (imax < n && e[imax] != emax) ++imax;   /* the first point of largest weight */
-    if (imax == n) imax = 0;             /* every distance overflowed: e = -inf */
+    return emax;
+}
+
+/* Everything after the log-weights: e = w->w holds them for the m points src[0..m) (ascending;
+   src NULL: points 0..m-1), among them every point within drop of the largest, emax. Keeps
+   those (compacted in place, branch-free), then weights, log p, mean, score and (want_cov) C. */
+RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov,
+                                 const size_t *src, size_t m, rdg_real emax) {
+    size_t n = g->n, d = g->d, dp = w->dp, j, k, nk = 0, k0, imax = 0;
+    const rdg_real *X = g->x, *xr;
+    rdg_real a = w->a, s2 = w->s2, cut, sum, inv;
+    rdg_real *e = w->w;
+    while (imax < m && e[imax] != emax) ++imax;   /* the first point of largest weight */
+    if (imax == m) imax = 0;             /* every distance overflowed: e = -inf */
+    imax = src ? src[imax] : imax;
     cut = g->drop > 0 ? emax - g->drop : -RDG__BIG;
-    for (i = 0; i < n; ++i)              /* compact in place: nk <= i */
-        if (e[i] >= cut) { w->idx[nk] = i; e[nk] = e[i]; ++nk; }
+    for (k = 0; k < m; ++k) {            /* compact in place: nk <= k */
+        rdg_real ek = e[k];
+        w->idx[nk] = src ? src[k] : k;
+        e[nk] = ek;
+        nk += ek >= cut;
+    }
     w->nk = nk;
     sum = rdg__k_exp(e, nk, emax);
     w->logp = emax + RDG__LOG(sum) - RDG__LOG((rdg_real)n)
@@ -1725,6 +1850,17 @@ RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int
         rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
     }
     rdg__acc_sym(w, w->C);
+}
+
+/* Weights, log p, posterior mean and score at x (and C when want_cov), MATH.md 2.
+   log-sum-exp shifted by its maximum; moments taken relative to the point of largest weight,
+   so C keeps relative accuracy when one weight is close to 1. Weights below exp(-drop) of the
+   largest are dropped: each is < exp(-drop) of the total, so every moment moves by at most
+   N exp(-drop) relative (4e-18 N at the default 40). C = sum_k c_k (w_k c_k)^T runs through
+   the outer-product kernel on tiles of RDG__TILE kept points. */
+RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov) {
+    rdg_real emax = rdg__eval_scan(g, x, w);
+    rdg__eval_tail(g, x, w, want_cov, NULL, g->n, emax);
 }
 
 /* Number of workspaces (threads) to use for B independent points. */
@@ -2560,6 +2696,76 @@ RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every) {
     return C < q ? 0 : C;
 }
 
+/* Posterior mean along one trajectory of the exact model, reusing the set of points that can
+   carry weight from step to step (W3 of tools/bench). A full scan at (y0, a0, s0^2) keeps the
+   points with r_i = |y0 - a0 x_i| <= R0 = sqrt(r_min^2 + 2 s0^2 drop) (weights within exp(-drop)
+   of the largest); the candidate set S holds those with r_i <= R0 + 2 D (margin D). At a later
+   (y, a, s^2) with s^2 <= s0^2 and |y - y0| + |a - a0| max_i |x_i| <= D, every distance moved
+   by at most D, so r_min <= r_min0 + D, the new keep radius is <= R0 + D (sqrt(u^2 + c) is
+   1-Lipschitz in u) and every point outside S lies beyond it: S holds every kept point and the
+   largest weight, and the kept set, hence the result, is exactly that of a full scan (the
+   distances of S are computed with the same rounding). Otherwise, a full scan rebuilds S. */
+typedef struct rdg__cand {
+    size_t *idx, m;            /* candidates, ascending; room for N                          */
+    rdg_real *y0;              /* d: the point of the scan that built the set                */
+    rdg_real a0, s20, margin;
+    int valid;
+} rdg__cand;
+
+#define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
+#define RDG__CAND_MAXMEM ((size_t)256 << 20)   /* bytes of candidate indices, all threads   */
+
+RDG__PRIVATE void rdg__exact_mean(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
+                                  rdg__cand *c, rdg_real *out) {
+    size_t n = g->n, d = g->d, i, m;
+    rdg_real a = w->a, s2 = w->s2, emax;
+    if (c && c->valid && s2 <= c->s20) {
+        rdg_real dy = 0, moved;
+        for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
+        moved = RDG__SQRT(dy) + RDG__FABS(a - c->a0) * xmax;
+        if (moved <= c->margin) {
+            emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, a, RDG__R(0.5) / s2, w->w);
+            rdg__eval_tail(g, y, w, 0, c->idx, c->m, emax);
+            memcpy(out, w->m, d * sizeof(rdg_real));
+            return;
+        }
+    }
+    {
+        /* The expanded square |y|^2 - 2a y.x_i + a^2 |x_i|^2 costs one FMA per coordinate
+           instead of two, but its log-weights carry an absolute rounding error up to about
+           (d + 4) eps (|y| + a max|x_i|)^2 / (2 s^2) instead of a relative one: used while that
+           bound is below 1e-11 (every weight and moment then within 1e-11 relative; early in
+           sampling, where no weight can be dropped and the scan is the whole cost). */
+        rdg_real yy = 0, c1 = a / s2, nb;
+        for (i = 0; i < d; ++i) yy += y[i] * y[i];
+        nb = RDG__SQRT(yy) + a * xmax;
+        if (w->xx && (rdg_real)(d + 4) * RDG__EPS * nb * nb * (RDG__R(0.5) / s2) <= RDG__R(1e-11)) {
+            rdg_real c2 = RDG__R(0.5) * a * c1, c0 = RDG__R(0.5) * yy / s2;
+            emax = -RDG__BIG;
+            for (i = 0; i < n; i += RDG__TILE) {
+                rdg_real m2 = rdg__k_dot(w->xt + i * d, w->xx + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, y, c1, c2, c0, w->w + i);
+                if (m2 > emax) emax = m2;
+            }
+        } else emax = rdg__eval_scan(g, y, w);
+    }
+    if (c && g->drop > 0 && rdg__isfinite(emax)) {
+        /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a
+           relative slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far
+           above the rounding of the distances */
+        rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
+        rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
+        rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
+        const rdg_real *e = w->w;
+        for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
+        c->m = m;
+        c->valid = m <= n / RDG__CAND_MAXFRAC;
+        memcpy(c->y0, y, d * sizeof(rdg_real));
+        c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
+    }
+    rdg__eval_tail(g, y, w, 0, NULL, n, emax);
+    memcpy(out, w->m, d * sizeof(rdg_real));
+}
+
 /* Checkpoint index of step k (0..K), or (size_t)-1 when k is not a checkpoint. */
 RDG__PRIVATE size_t rdg__ck_index(size_t k, size_t K, size_t every, size_t C) {
     if (k == K) return C - 1;
@@ -2575,7 +2781,22 @@ typedef struct rdg__sched {
     size_t K, every, C, n, d, bs;
     int ode;
     unsigned long long seed;
+    const rdg_gmm *g;          /* exact model: evaluated here, with candidate sets (else NULL) */
+    rdg_real xmax;             /* max_i |x_i| of g                                             */
 } rdg__sched;
+
+/* The model at (t_k or t_{k+1}) for a batch: the exact model through rdg__exact_mean with the
+   thread's workspace and the batch's candidate sets (cand NULL: plain scans), else m->eval. */
+RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *S, size_t k,
+                                          const rdg_real *y, size_t nb, rdg_real *mb, rdg__ws *w,
+                                          rdg__cand *cand) {
+    size_t b;
+    if (!S->g) return m->eval(m->self, S->t[k], y, nb, mb);
+    w->a = S->a[k]; w->s2 = S->s2[k];
+    for (b = 0; b < nb; ++b)
+        rdg__exact_mean(S->g, S->xmax, y + b * S->d, w, cand ? cand + b : NULL, mb + b * S->d);
+    return RDG_OK;
+}
 
 /* dst = y + (a m - y) / s2 + extra * (a m - y) / s2: the SDE drift y + 2g (extra 1) or the
    ODE drift y + g (extra 0), g the model's score. */
@@ -2592,7 +2813,8 @@ RDG__PRIVATE void rdg__drift(const rdg_real *y, const rdg_real *m, size_t len, r
    rng bs states. Writes out, traj rows. */
 RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sched *S, size_t i0,
                                               size_t nb, rdg_real *buf, rdg_rng *rng,
-                                              rdg_real *out, rdg_real *traj) {
+                                              rdg_real *out, rdg_real *traj, rdg__ws *w,
+                                              rdg__cand *cand) {
     size_t d = S->d, len = nb * d, b, j, k, c;
     rdg_real *y = buf, *mb = buf + S->bs * d, *f0 = mb + S->bs * d, *yp = f0 + S->bs * d;
     rdg_status st;
@@ -2601,9 +2823,10 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         for (j = 0; j < d; ++j) y[b * d + j] = rdg_rng_normal(&rng[b]);
     }
     if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
+    if (cand) for (b = 0; b < nb; ++b) cand[b].valid = 0;
     for (k = 0; k < S->K; ++k) {
         rdg_real h = S->h[k];
-        st = m->eval(m->self, S->t[k], y, nb, mb);
+        st = rdg__sample_model(m, S, k, y, nb, mb, w, cand);
         if (st != RDG_OK) return st;
         if (!S->ode) {
             /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi */
@@ -2618,7 +2841,7 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
             rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(1.0), f0);
             for (j = 0; j < len; ++j) yp[j] = y[j] + h * f0[j];
             if (!rdg__allfinite(yp, len)) return RDG_ERR_NONFINITE;
-            st = m->eval(m->self, S->t[k + 1], yp, nb, mb);
+            st = rdg__sample_model(m, S, k + 1, yp, nb, mb, w, cand);
             if (st != RDG_OK) return st;
             for (j = 0; j < len; ++j) {
                 rdg_real f1 = yp[j] + (S->a[k + 1] * mb[j] - yp[j]) / S->s2[k + 1];
@@ -2639,8 +2862,11 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
 RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
                              rdg_real *out, rdg_real *traj, rdg_real *times) {
     rdg__sched S;
-    rdg_real T, t0, *sched = NULL, *buf = NULL, *tt, *aa, *ss, *hh, *sq;
+    rdg_real T, t0, *sched = NULL, *buf = NULL, *tt, *aa, *ss, *hh, *sq, *cbuf = NULL;
     rdg_rng *rngs = NULL;
+    rdg__ws *pool = NULL;
+    rdg__cand *cands = NULL;
+    size_t *cidx = NULL;
     rdg_status *bst = NULL, st = RDG_OK;
     size_t K, C, nbatch, k, len, nd;
     int ok = 1, nth, ic;
@@ -2678,6 +2904,32 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
     hh[K] = 0; sq[K] = 0;
     S.t = tt; S.a = aa; S.s2 = ss; S.h = hh; S.sq = sq;
     S.K = K; S.every = o->every; S.C = C; S.n = n; S.d = m->d; S.ode = o->ode; S.seed = o->seed;
+    S.g = NULL; S.xmax = 0;
+    if (m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval) {
+        /* the exact model runs here: one workspace per thread over shared data panels, and a
+           candidate set per trajectory of a batch (without memory for those: plain scans) */
+        const rdg_gmm *g = (const rdg_gmm *)m->self;
+        size_t i, j, nc = rdg__mul(S.bs, (size_t)nth, &ok);
+        S.g = g;
+        for (i = 0; i < g->n; ++i) {
+            rdg_real r = 0;
+            for (j = 0; j < g->d; ++j) r += g->x[i * g->d + j] * g->x[i * g->d + j];
+            if (r > S.xmax) S.xmax = r;
+        }
+        S.xmax = RDG__SQRT(S.xmax);
+        pool = rdg__pool_alloc(nth, g->n, g->d, tt[0]);
+        if (!pool || !rdg__pool_xt(pool, nth, g)) { st = RDG_ERR_NOMEM; goto done; }
+        /* candidate sets need bs N indices per thread: skipped above RDG__CAND_MAXMEM */
+        if (g->drop > 0 && ok && rdg__mul(nc, g->n, &ok) <= RDG__CAND_MAXMEM / sizeof(size_t) && ok) {
+            cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
+            cidx = (size_t *)rdg__alloc(nc * g->n, sizeof(size_t));
+            cbuf = (rdg_real *)rdg__alloc(rdg__mul(nc, g->d, &ok), sizeof(rdg_real));
+            if (!ok || !cands || !cidx || !cbuf) { st = ok ? RDG_ERR_NOMEM : RDG_ERR_OVERFLOW; goto done; }
+            for (i = 0; i < nc; ++i) {
+                cands[i].idx = cidx + i * g->n; cands[i].y0 = cbuf + i * g->d; cands[i].valid = 0;
+            }
+        }
+    }
     if (times)
         for (k = 0; k <= K; ++k) {
             size_t c = rdg__ck_index(k, K, S.every, C);
@@ -2689,12 +2941,15 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         int tid = rdg__thread_id();
         size_t i0 = (size_t)ic * S.bs, nb = n - i0 < S.bs ? n - i0 : S.bs;
         bst[ic] = rdg__sample_batch_run(m, &S, i0, nb, buf + (size_t)tid * len,
-                                        rngs + (size_t)tid * S.bs, out, traj);
+                                        rngs + (size_t)tid * S.bs, out, traj,
+                                        pool ? pool + tid : NULL, cands ? cands + (size_t)tid * S.bs : NULL);
     }
     for (k = 0; k < nbatch; ++k)
         if (bst[k] != RDG_OK) { st = bst[k]; break; }
 done:
     rdg_free(sched); rdg_free(buf); rdg_free(rngs); rdg_free(bst);
+    rdg_free(cands); rdg_free(cidx); rdg_free(cbuf);
+    if (pool) rdg__pool_free(pool, nth);
     return st;
 }
 

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The SIMD paths (`make simd`, part of `make test`): the whole unit suite again, compiled with
+# AVX2+FMA and with -march=native (AVX-512 where the CPU has it), so that the vector kernels
+# run the same tests as the scalar default build; tests/test_kernels.c holds each kernel to its
+# scalar reference. A flag set the compiler or the CPU lacks is skipped with a note.
+CC=${CC:-cc}
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here" || exit 1
+OMP=$(printf 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
+status=0; ran=0
+for tag in avx2 native; do
+    case $tag in
+        avx2) flags="-mavx2 -mfma"; grep -q ' avx2 ' /proc/cpuinfo 2>/dev/null && grep -q ' fma ' /proc/cpuinfo 2>/dev/null || { echo "simd: no AVX2+FMA on this CPU, $tag skipped"; continue; } ;;
+        native) flags="-march=native" ;;
+    esac
+    if ! printf 'int main(void){return 0;}' | $CC $flags -x c - -o /dev/null 2>/dev/null; then
+        echo "simd: $CC does not take $flags, $tag skipped"; continue
+    fi
+    mkdir -p "build/simd-$tag"
+    bins=""
+    for src in tests/test_*.c; do
+        b="build/simd-$tag/$(basename "$src" .c)"
+        $CC -std=c99 -Wall -Wextra -pedantic -Werror -O2 $flags $OMP -I. -o "$b" "$src" -lm || { echo "simd: FAIL build $b"; status=1; continue; }
+        bins="$bins $b"
+    done
+    echo "simd: $tag ($flags)"
+    ./tests/run.sh $bins || status=1
+    ran=$((ran + 1))
+done
+[ $ran -eq 0 ] && echo "simd: no SIMD flag set could be tested here"
+exit $status

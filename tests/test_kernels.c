@@ -1,0 +1,207 @@
+/* The inner kernels (ridgediff.h >>kernels): every SIMD kernel of this build against the plain
+   C99 reference that is always compiled (RDG_NO_SIMD builds run only the reference checks);
+   the exact-model sampler's candidate sets against plain full scans; and the warm-started
+   Jacobi against a cold one. Built by `make unit` (scalar) and by tests/strict_builds.sh with
+   -march=native, so both paths run in `make test`. */
+#define RIDGEDIFF_IMPLEMENTATION
+#include "ridgediff.h"
+#include "rdg_test.h"
+#include <stdlib.h>
+#include <string.h>
+
+static double rel(const rdg_real *a, const rdg_real *b, size_t n) {
+    double md = 0, mb = 0;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        double df = fabs((double)a[i] - (double)b[i]);
+        if (!(df <= md)) md = df;
+        if (fabs((double)b[i]) > mb) mb = fabs((double)b[i]);
+    }
+    return mb > 0 ? md / mb : md;
+}
+
+static void fill(rdg_rng *r, rdg_real *x, size_t n, double sc) {
+    size_t i;
+    for (i = 0; i < n; ++i) x[i] = (rdg_real)(sc * (double)rdg_rng_normal(r));
+}
+
+/* A panel of cnt points (d x RDG__TILE, zero padding) from rows X. */
+static void panel(const rdg_real *X, size_t cnt, size_t d, rdg_real *xt, rdg_real *xx) {
+    size_t i, j;
+    memset(xt, 0, d * RDG__TILE * sizeof *xt);
+    for (i = 0; i < cnt; ++i) {
+        rdg_real r = 0;
+        for (j = 0; j < d; ++j) { xt[j * RDG__TILE + i] = X[i * d + j]; r += X[i * d + j] * X[i * d + j]; }
+        xx[i] = r;
+    }
+}
+
+static void kernels(void) {
+    static const size_t ds[] = { 1, 2, 3, 7, 8, 9, 16, 31, 32, 33, 64, 65 };
+    static const size_t cnts[] = { 1, 5, 16, 17, 40, 64 };
+    rdg_rng r;
+    size_t id, ic, i, j, fails = 0;
+    double worst_dot = 0;
+    rdg_rng_init(&r, 7, 0);
+    for (id = 0; id < sizeof ds / sizeof *ds; ++id) for (ic = 0; ic < sizeof cnts / sizeof *cnts; ++ic) {
+        size_t d = ds[id], cnt = cnts[ic], dp = rdg__pad(d), idx[64];
+        rdg_real X[64 * 65], xt[65 * RDG__TILE], xx[64], y[65], e1[64], e2[64], e3[64], a = (rdg_real)0.7, h = (rdg_real)0.3;
+        rdg_real m1, m2, m3, wt[64], xr[65], o1[65], o2[65];
+        (void)dp;
+        fill(&r, X, cnt * d, 1.0); fill(&r, y, d, 1.0);
+        panel(X, cnt, d, xt, xx);
+        for (i = 0; i < cnt; ++i) idx[i] = i;
+        m1 = rdg__k_dist_ref(xt, cnt, d, y, a, h, e1);
+        m2 = rdg__k_dist_rows(X, cnt, d, y, a, h, e2);
+        m3 = rdg__k_dist_idx(X, d, idx, cnt, y, a, h, e3);
+        /* the same rounding in every layout: the candidate sets rely on it */
+        if (memcmp(e1, e2, cnt * sizeof *e1) || memcmp(e1, e3, cnt * sizeof *e1) || m1 != m2 || m1 != m3) ++fails;
+        /* expanded square against the direct form (scale of e: |y - a x|^2 h) */
+        m2 = rdg__k_dot_ref(xt, xx, cnt, d, y, 2 * h * a, h * a * a, h * rdg__dot(y, y, d), e2);
+        {
+            double dd = rel(e2, e1, cnt);
+            if (dd > worst_dot) worst_dot = dd;
+        }
+        for (i = 0; i < cnt; ++i) wt[i] = (rdg_real)rdg_rng_uniform(&r);
+        fill(&r, xr, d, 1.0);
+        for (j = 0; j < d; ++j) o1[j] = o2[j] = 0;
+        rdg__k_wsum_ref(X, d, idx, wt, cnt, xr, o1);
+#if RDG__VW > 1
+        m2 = rdg__k_dist_simd(xt, cnt, d, y, a, h, e2);
+        CHECK(memcmp(e1, e2, cnt * sizeof *e1) == 0 && m1 == m2, "dist simd != ref (d %zu, cnt %zu)", d, cnt);
+        m2 = rdg__k_dot_ref(xt, xx, cnt, d, y, 2 * h * a, h * a * a, h * rdg__dot(y, y, d), e2);
+        m3 = rdg__k_dot_simd(xt, xx, cnt, d, y, 2 * h * a, h * a * a, h * rdg__dot(y, y, d), e3);
+        CHECK(rel(e3, e2, cnt) <= 1e-14 && fabs((double)(m2 - m3)) <= 1e-13 * (1 + fabs((double)m2)),
+              "dot simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, rel(e3, e2, cnt));
+        rdg__k_wsum_simd(X, d, idx, wt, cnt, xr, o2);
+        CHECK(rel(o2, o1, d) <= 1e-14, "wsum simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, rel(o2, o1, d));
+        {   /* outer products and row-block products on padded rows */
+            rdg_real A[64 * 72], Bm[64 * 72], acc1[72 * 72], acc2[72 * 72], out1[64 * 72], out2[64 * 72];
+            memset(A, 0, sizeof A); memset(Bm, 0, sizeof Bm);
+            for (i = 0; i < cnt; ++i) { fill(&r, A + i * dp, d, 1.0); fill(&r, Bm + i * dp, d, 1.0); }
+            memset(acc1, 0, sizeof acc1); memset(acc2, 0, sizeof acc2);
+            rdg__k_atb_ref(cnt, dp, 0, A, Bm, acc1, 0);
+            rdg__k_atb_simd(cnt, dp, 0, A, Bm, acc2, 0);
+            CHECK(rel(acc2, acc1, dp * dp) <= 1e-14, "atb simd vs ref (d %zu, cnt %zu)", d, cnt);
+            memset(acc1, 0, sizeof acc1); memset(acc2, 0, sizeof acc2);
+            rdg__k_atb_ref(cnt, dp, 0, A, Bm, acc1, 1);
+            rdg__k_atb_simd(cnt, dp, 0, A, Bm, acc2, 1);
+            {
+                double md = 0;
+                for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {
+                    double df = fabs((double)(acc1[i * dp + j] - acc2[i * dp + j]));
+                    if (df > md) md = df;
+                }
+                CHECK(md <= 1e-12, "atb lower simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, md);
+            }
+            if (d <= 64) {
+                rdg_real V[64 * 72];
+                memset(V, 0, sizeof V);
+                for (i = 0; i < d; ++i) fill(&r, V + i * dp, d, 1.0);
+                rdg__k_ab_ref(cnt, dp, d, A, V, out1);
+                rdg__k_ab_simd(cnt, dp, d, A, V, out2);
+                CHECK(rel(out2, out1, cnt * dp) <= 1e-14, "ab simd vs ref (d %zu, cnt %zu)", d, cnt);
+            }
+        }
+        {
+            rdg_real xa[65], ya[65], xb[65], yb[65];
+            fill(&r, xa, d, 1.0); fill(&r, ya, d, 1.0);
+            memcpy(xb, xa, d * sizeof *xa); memcpy(yb, ya, d * sizeof *ya);
+            rdg__k_rot_ref(xa, ya, d, (rdg_real)0.3, (rdg_real)0.15);
+            rdg__k_rot_simd(xb, yb, d, (rdg_real)0.3, (rdg_real)0.15);
+            CHECK(memcmp(xa, xb, d * sizeof *xa) == 0 && memcmp(ya, yb, d * sizeof *ya) == 0,
+                  "rot simd != ref (n %zu)", d);
+        }
+#endif
+    }
+    CHECK(fails == 0, "distance kernels disagree between layouts in %zu cases", fails);
+    CHECK(worst_dot <= 1e-12, "expanded-square distances vs direct: %.3g", worst_dot);
+    {   /* exp kernel: against libm over the range the weights use, and the flush below -708 */
+        rdg_real e[200], f[200];
+        double worst = 0, s1, s2;
+        for (i = 0; i < 200; ++i) e[i] = f[i] = -(rdg_real)(i * i) * (rdg_real)0.0175;   /* down to -686 */
+        e[199] = f[199] = -800;
+        s1 = (double)rdg__k_exp(e, 200, 0);
+        s2 = (double)rdg__k_exp_ref(f, 200, 0);
+        for (i = 0; i < 199; ++i) {
+            double d1 = fabs((double)e[i] - (double)f[i]) / (double)f[i];
+            if (f[i] > 0 && d1 > worst) worst = d1;
+        }
+        CHECK(worst <= 4e-16 && fabs(s1 - s2) <= 1e-15 * s2, "exp kernel: worst rel %.3g", worst);
+        CHECK(e[199] == 0, "exp kernel below -708: %g", (double)e[199]);
+    }
+    printf("  kernels: %s path, vectors of %d reals\n", RDG__SIMD_NAME, RDG__VW);
+}
+
+/* The sampler's candidate sets and expanded-square scans against the exact model evaluated
+   through the plain per-point path (a user model wrapping it): same trajectories to 1e-9. */
+static rdg_status wrapped(const void *self, rdg_real t, const rdg_real *x, size_t B, rdg_real *out) {
+    return rdg_model_eval((const rdg_model *)self, t, x, B, out);
+}
+
+static void sampler_sets(void) {
+    enum { N = 600, D = 8, NT = 24 };
+    static rdg_real X[N * D], o1[NT * D], o2[NT * D], tr1[11 * NT * D], tr2[11 * NT * D];
+    rdg_rng r;
+    rdg_gmm g;
+    rdg_model m, u;
+    rdg_sample_opts so;
+    size_t i, j;
+    int ode;
+    rdg_rng_init(&r, 11, 0);
+    for (i = 0; i < N; ++i) {              /* a noisy circle in the first two coordinates */
+        double th = 6.283185307179586 * (double)rdg_rng_uniform(&r);
+        for (j = 0; j < D; ++j) X[i * D + j] = (rdg_real)(0.02 * (double)rdg_rng_normal(&r));
+        X[i * D] += (rdg_real)(3 * cos(th)); X[i * D + 1] += (rdg_real)(3 * sin(th));
+    }
+    CHECK(rdg_gmm_init(&g, X, N, D) == RDG_OK, "gmm init");
+    rdg_model_exact(&m, &g);
+    memset(&u, 0, sizeof u);
+    u.kind = RDG_MODEL_USER; u.d = D; u.eval = wrapped; u.self = &m;
+    for (ode = 0; ode <= 1; ++ode) {
+        memset(&so, 0, sizeof so);
+        so.K = 300; so.seed = 3; so.every = 30; so.ode = ode;
+        CHECK(rdg_sample(&m, NT, &so, o1, tr1, NULL) == RDG_OK, "sample exact");
+        CHECK(rdg_sample(&u, NT, &so, o2, tr2, NULL) == RDG_OK, "sample wrapped");
+        CHECK(rel(o1, o2, NT * D) <= 1e-9 && rel(tr1, tr2, 11 * NT * D) <= 1e-9,
+              "candidate sets change the samples (%s): %.3g", ode ? "ODE" : "SDE", rel(o1, o2, NT * D));
+    }
+}
+
+/* Warm-started Jacobi (frame of a nearby point) against a cold one: same eigenvalues. */
+static void jacobi_warm(void) {
+    enum { n = 20 };
+    rdg_real A[n * n], B[n * n], W[n * n], V[n * n], V2[n * n], w1[n], w2[n], tmp[n * n];
+    rdg_rng r;
+    size_t i, j, k;
+    rdg_rng_init(&r, 5, 0);
+    fill(&r, tmp, n * n, 1.0);
+    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) {
+        rdg_real s = 0;
+        for (k = 0; k < n; ++k) s += tmp[i * n + k] * tmp[j * n + k];
+        A[i * n + j] = s;
+    }
+    memcpy(B, A, sizeof A);
+    rdg__jacobi(B, n, w1, V, 0);
+    for (i = 0; i < n * n; ++i) tmp[i] = A[i] + (rdg_real)1e-3 * (rdg_real)((i * 7 + (i / n) * 7) % 5);
+    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) tmp[i * n + j] = tmp[j * n + i];
+    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) {   /* W = V^T tmp V */
+        rdg_real s = 0;
+        size_t l;
+        for (k = 0; k < n; ++k) for (l = 0; l < n; ++l) s += V[k * n + i] * tmp[k * n + l] * V[l * n + j];
+        W[i * n + j] = s;
+    }
+    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) W[i * n + j] = W[j * n + i];
+    memcpy(V2, V, sizeof V);
+    CHECK(rdg__jacobi(W, n, w2, V2, 1), "warm Jacobi converges");
+    memcpy(B, tmp, sizeof B);
+    rdg__jacobi(B, n, w1, V, 0);
+    for (i = 0; i < n; ++i) CHECK_CLOSE(w2[i], w1[i], 1e-12 * (double)w1[0], "warm vs cold eigenvalue");
+}
+
+int main(void) {
+    kernels();
+    sampler_sets();
+    jacobi_warm();
+    RDG_TEST_END("test_kernels");
+}
