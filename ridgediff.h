@@ -1167,6 +1167,21 @@ RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, siz
     return mx;
 }
 
+/* RDG__QB queries against one panel (rdg__k_dist for each, with the panel loaded once in the
+   vector version: the data pass is shared, per-query results bit-identical). mx[q] is raised to
+   each query's largest e. */
+#define RDG__QB 4
+#define RDG__QS 8        /* queries per block of rdg_density_eval: two kernel calls per panel */
+#define RDG__WCHUNK 512  /* data points per chunk of the blocked weighted sums */
+RDG__PRIVATE void rdg__k_distq_ref(const rdg_real *xt, size_t cnt, size_t d, const rdg_real *const *y,
+                                   rdg_real a, rdg_real h, rdg_real *const *e, rdg_real *mx) {
+    int q;
+    for (q = 0; q < RDG__QB; ++q) {
+        rdg_real m2 = rdg__k_dist_ref(xt, cnt, d, y[q], a, h, e[q]);
+        if (m2 > mx[q]) mx[q] = m2;
+    }
+}
+
 /* e_k <- exp(e_k - shift) for k < n; returns the sum (in a fixed order). */
 RDG__PRIVATE rdg_real rdg__k_exp_ref(rdg_real *e, size_t n, rdg_real shift) {
     size_t k;
@@ -1462,7 +1477,39 @@ RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, si
     }
     return mx;
 }
+RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, const rdg_real *const *y,
+                                    rdg_real a, rdg_real h, rdg_real *const *e, rdg_real *mx) {
+    size_t i = 0, j;
+    rdg__v va = RDG__VSET(a), vh = RDG__VSET(-h), vm[RDG__QB];
+    rdg_real t[RDG__VW];
+    int q, l;
+    for (q = 0; q < RDG__QB; ++q) vm[q] = RDG__VSET(-RDG__BIG);
+    for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {
+        rdg__v s00 = RDG__VSET(0.0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj, d0, d1;
+#  define RDG__DQ(q, sa, sb) yj = RDG__VSET(y[q][j]); d0 = RDG__VFNMA(va, p0, yj); d1 = RDG__VFNMA(va, p1, yj); \
+            sa = RDG__VFMA(d0, d0, sa); sb = RDG__VFMA(d1, d1, sb);
+            RDG__DQ(0, s00, s01) RDG__DQ(1, s10, s11) RDG__DQ(2, s20, s21) RDG__DQ(3, s30, s31)
+#  undef RDG__DQ
+        }
+#  define RDG__DQOUT(q, sa, sb) sa = RDG__VMUL(sa, vh); sb = RDG__VMUL(sb, vh); RDG__VST(e[q] + i, sa); \
+        RDG__VST(e[q] + i + RDG__VW, sb); vm[q] = RDG__VMAX(vm[q], RDG__VMAX(sa, sb));
+        RDG__DQOUT(0, s00, s01) RDG__DQOUT(1, s10, s11) RDG__DQOUT(2, s20, s21) RDG__DQOUT(3, s30, s31)
+#  undef RDG__DQOUT
+    }
+    for (q = 0; q < RDG__QB; ++q) {
+        RDG__VST(t, vm[q]);
+        for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
+        if (i < cnt) {
+            rdg_real m2 = rdg__k_dist_ref(xt + i, cnt - i, d, y[q], a, h, e[q] + i);
+            if (m2 > mx[q]) mx[q] = m2;
+        }
+    }
+}
 #  define rdg__k_dist rdg__k_dist_simd
+#  define rdg__k_distq rdg__k_distq_simd
 #  define rdg__k_dot rdg__k_dot_simd
 #  define rdg__k_rot rdg__k_rot_simd
 #  define rdg__k_exp rdg__k_exp_simd
@@ -1471,6 +1518,7 @@ RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, si
 #  define rdg__k_ab rdg__k_ab_simd
 #else
 #  define rdg__k_dist rdg__k_dist_ref
+#  define rdg__k_distq rdg__k_distq_ref
 #  define rdg__k_dot rdg__k_dot_ref
 #  define rdg__k_rot rdg__k_rot_ref
 #  define rdg__k_exp rdg__k_exp_ref
@@ -1805,15 +1853,38 @@ RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__w
     return emax;
 }
 
+/* C accumulator += sum over kept points k0 .. k0 + RDG__TILE - 1 of c_k (w_k c_k)^T (lower). */
+RDG__PRIVATE void rdg__cov_tile(const rdg_gmm *g, rdg__ws *w, size_t k0) {
+    size_t d = g->d, dp = w->dp, j, p, P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE;
+    for (p = 0; p < P; ++p) {
+        rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, wk = w->w[k0 + p];
+        rdg__centred(g, w, k0 + p, c);
+        for (j = 0; j < d; ++j) wc[j] = wk * c[j];
+    }
+    rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
+}
+
+/* Mean m = x_ref + dm and score g = (a m - x) / s^2 from the accumulated dm. */
+RDG__PRIVATE void rdg__tail_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
+    size_t j, d = g->d;
+    const rdg_real *xr = g->x + w->ref * d;
+    for (j = 0; j < d; ++j) {
+        w->m[j] = xr[j] + w->dm[j];
+        w->g[j] = (w->a * w->m[j] - x[j]) / w->s2;
+    }
+}
+
 /* Everything after the log-weights: e = w->w holds them for the m points src[0..m) (ascending;
    src NULL: points 0..m-1), among them every point within drop of the largest, emax. Keeps
-   those (compacted in place, branch-free), then weights, log p, mean, score and (want_cov) C. */
+   those (compacted in place, branch-free), then weights, log p, mean, score and (want_cov) C.
+   want_cov < 0: stops after the weights, dm zeroed, for a caller that sums dm itself. */
 RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov,
                                  const size_t *src, size_t m, rdg_real emax) {
     size_t n = g->n, d = g->d, dp = w->dp, j, k, nk = 0, k0, imax = 0;
     const rdg_real *X = g->x, *xr;
-    rdg_real a = w->a, s2 = w->s2, cut, sum, inv;
+    rdg_real s2 = w->s2, cut, sum, inv;
     rdg_real *e = w->w;
+    (void)dp;
     while (imax < m && e[imax] != emax) ++imax;   /* the first point of largest weight */
     if (imax == m) imax = 0;             /* every distance overflowed: e = -inf */
     imax = src ? src[imax] : imax;
@@ -1833,22 +1904,12 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     w->ref = imax;
     xr = X + imax * d;
     for (j = 0; j < d; ++j) w->dm[j] = 0;
+    if (want_cov < 0) return;            /* the caller accumulates dm itself (rdg_density_eval) */
     rdg__k_wsum(X, d, w->idx, e, nk, xr, w->dm);
-    for (j = 0; j < d; ++j) {
-        w->m[j] = xr[j] + w->dm[j];
-        w->g[j] = (a * w->m[j] - x[j]) / s2;
-    }
+    rdg__tail_mean(g, x, w);
     if (!want_cov) return;
     for (j = 0; j < dp * dp; ++j) w->acc[j] = 0;
-    for (k0 = 0; k0 < nk; k0 += RDG__TILE) {
-        size_t P = nk - k0 < RDG__TILE ? nk - k0 : RDG__TILE, p;
-        for (p = 0; p < P; ++p) {
-            rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, wk = e[k0 + p];
-            rdg__centred(g, w, k0 + p, c);
-            for (j = 0; j < d; ++j) wc[j] = wk * c[j];
-        }
-        rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
-    }
+    for (k0 = 0; k0 < nk; k0 += RDG__TILE) rdg__cov_tile(g, w, k0);
     rdg__acc_sym(w, w->C);
 }
 
@@ -1921,38 +1982,81 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
     rdg_status st;
     rdg__ws *pool;
     int nth, ib, want_cov;
-    size_t d;
+    size_t d, nblk;
     if (!out) return RDG_ERR_INVALID;
     st = rdg__batch_check(g, t, y, B);
     if (st != RDG_OK) return st;
     d = g->d;
     want_cov = out->cov || out->hess;
-    nth = rdg__nthreads(B);
-    pool = rdg__pool_alloc(nth, g->n, d, t);
+    /* Blocks of RDG__QS queries: one pass over the data panels serves the whole block (the
+       distance kernel, then the covariance tiles in step), so a large data set is streamed
+       from memory once per block instead of once per query. A query's arithmetic does not
+       depend on its block: results are the same for any B and any number of threads. */
+    nblk = B / RDG__QS + (B % RDG__QS != 0);
+    nth = rdg__nthreads(nblk);
+    pool = rdg__pool_alloc(nth * RDG__QS, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
-    if (B >= 4 && !rdg__pool_xt(pool, nth, g)) { rdg__pool_free(pool, nth); return RDG_ERR_NOMEM; }
+    if (B >= 4 && !rdg__pool_xt(pool, nth * RDG__QS, g)) { rdg__pool_free(pool, nth * RDG__QS); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
-    for (ib = 0; ib < (int)B; ++ib) {
-        rdg__ws *w = &pool[rdg__thread_id()];
-        size_t b = (size_t)ib, i, j, k;
-        rdg__eval(g, y + b * d, w, want_cov);
-        if (out->logp) out->logp[b] = w->logp;
-        if (out->mean) memcpy(out->mean + b * d, w->m, d * sizeof(rdg_real));
-        if (out->score) memcpy(out->score + b * d, w->g, d * sizeof(rdg_real));
-        if (out->weights) {
-            rdg_real *wo = out->weights + b * g->n;
-            for (i = 0; i < g->n; ++i) wo[i] = 0;
-            for (k = 0; k < w->nk; ++k) wo[w->idx[k]] = w->w[k];
+    for (ib = 0; ib < (int)nblk; ++ib) {
+        rdg__ws *wq = &pool[rdg__thread_id() * RDG__QS];
+        size_t b0 = (size_t)ib * RDG__QS, nq = B - b0 < RDG__QS ? B - b0 : RDG__QS, q, i, j, k, n = g->n;
+        size_t cur[RDG__QS];
+        rdg_real mx[RDG__QS];
+        if (nq % RDG__QB == 0 && wq[0].xt) {
+            const rdg_real *yq[RDG__QS];
+            rdg_real *ei[RDG__QS];
+            for (q = 0; q < nq; ++q) { yq[q] = y + (b0 + q) * d; mx[q] = -RDG__BIG; }
+            for (i = 0; i < n; i += RDG__TILE) {   /* a panel stays in L1 for the whole block */
+                for (q = 0; q < nq; ++q) ei[q] = wq[q].w + i;
+                for (q = 0; q < nq; q += RDG__QB)
+                    rdg__k_distq(wq[0].xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, yq + q, wq[0].a,
+                                 RDG__R(0.5) / wq[0].s2, ei + q, mx + q);
+            }
+        } else for (q = 0; q < nq; ++q) mx[q] = rdg__eval_scan(g, y + (b0 + q) * d, &wq[q]);
+        for (q = 0; q < nq; ++q) { rdg__eval_tail(g, y + (b0 + q) * d, &wq[q], -1, NULL, n, mx[q]); cur[q] = 0; }
+        /* dm of every query, in chunks of the data so that queries sharing kept points share
+           them in cache; each query still sums its kept points in order */
+        for (i = 0; i < n; i += RDG__WCHUNK)
+            for (q = 0; q < nq; ++q) {
+                rdg__ws *w = &wq[q];
+                size_t k1 = cur[q];
+                while (k1 < w->nk && w->idx[k1] < i + RDG__WCHUNK) ++k1;
+                rdg__k_wsum(g->x, d, w->idx + cur[q], w->w + cur[q], k1 - cur[q], g->x + w->ref * d, w->dm);
+                cur[q] = k1;
+            }
+        for (q = 0; q < nq; ++q) rdg__tail_mean(g, y + (b0 + q) * d, &wq[q]);
+        if (want_cov) {
+            size_t k0, nkmax = 0;
+            for (q = 0; q < nq; ++q) {
+                for (j = 0; j < wq[q].dp * wq[q].dp; ++j) wq[q].acc[j] = 0;
+                if (wq[q].nk > nkmax) nkmax = wq[q].nk;
+            }
+            for (k0 = 0; k0 < nkmax; k0 += RDG__TILE)
+                for (q = 0; q < nq; ++q) if (k0 < wq[q].nk) rdg__cov_tile(g, &wq[q], k0);
+            for (q = 0; q < nq; ++q) rdg__acc_sym(&wq[q], wq[q].C);
         }
-        if (out->cov) memcpy(out->cov + b * d * d, w->C, d * d * sizeof(rdg_real));
-        if (out->hess) {
-            /* (a/s^2) C (a/s^2), never (a^2/s^4) C: a^2/s^4 overflows for t < 1e-154 */
-            rdg_real *h = out->hess + b * d * d, as = w->a / w->s2;
-            for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)
-                h[i * d + j] = (as * w->C[i * d + j]) * as - (i == j ? RDG__R(1.0) / w->s2 : 0);
+        for (q = 0; q < nq; ++q) {
+            rdg__ws *w = &wq[q];
+            size_t b = b0 + q;
+            if (out->logp) out->logp[b] = w->logp;
+            if (out->mean) memcpy(out->mean + b * d, w->m, d * sizeof(rdg_real));
+            if (out->score) memcpy(out->score + b * d, w->g, d * sizeof(rdg_real));
+            if (out->weights) {
+                rdg_real *wo = out->weights + b * g->n;
+                for (i = 0; i < g->n; ++i) wo[i] = 0;
+                for (k = 0; k < w->nk; ++k) wo[w->idx[k]] = w->w[k];
+            }
+            if (out->cov) memcpy(out->cov + b * d * d, w->C, d * d * sizeof(rdg_real));
+            if (out->hess) {
+                /* (a/s^2) C (a/s^2), never (a^2/s^4) C: a^2/s^4 overflows for t < 1e-154 */
+                rdg_real *h = out->hess + b * d * d, as = w->a / w->s2;
+                for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)
+                    h[i * d + j] = (as * w->C[i * d + j]) * as - (i == j ? RDG__R(1.0) / w->s2 : 0);
+            }
         }
     }
-    rdg__pool_free(pool, nth);
+    rdg__pool_free(pool, nth * RDG__QS);
     return RDG_OK;
 }
 
