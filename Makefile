@@ -1,6 +1,8 @@
 # ridgediff - build, test, examples. Needs only cc and -lm; OpenMP is used when the compiler
-# accepts -fopenmp (NO_OMP=1 turns it off). No -march=native here: SIMD paths follow the
-# compiler's own macros, so add e.g. CFLAGS+=-mavx2 -mfma yourself for a local build.
+# accepts -fopenmp (NO_OMP=1 turns it off). SIMD paths follow the compiler's own macros: the
+# command-line tool, the examples and the benchmark are built with -march=native when the
+# compiler accepts it (NATIVE=0: portable binaries, scalar kernels); the unit tests build
+# without it (`make simd` runs them again with AVX2 and -march=native).
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2
@@ -13,6 +15,12 @@ else
 OMPFLAG := $(shell printf 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
 endif
 ALLCFLAGS = $(WARN) $(CFLAGS) $(OMPFLAG) -I.
+NATIVE  ?= 1
+ifeq ($(NATIVE),1)
+MARCH := $(shell printf 'int main(void){return 0;}' | $(CC) -march=native -x c - -o /dev/null 2>/dev/null && echo -march=native)
+else
+MARCH :=
+endif
 LDLIBS   = -lm
 
 HDR       = ridgediff.h $(wildcard wip/*.h)
@@ -30,11 +38,11 @@ EX_BIN    = $(patsubst examples/%.c,build/examples/%,$(EX_SRC))
 all: tools/ridgediff examples
 
 tools/ridgediff: tools/ridgediff.c tools/plot.h tools/experiments.h $(HDR)
-	$(CC) $(ALLCFLAGS) -o $@ tools/ridgediff.c $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(MARCH) -o $@ tools/ridgediff.c $(LDLIBS)
 
 examples: $(EX_BIN)
 build/examples/%: examples/%.c $(HDR) | build/examples
-	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(MARCH) -o $@ $< $(LDLIBS)
 
 build/%: tests/%.c $(HDR) tests/rdg_test.h | build
 	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
@@ -126,14 +134,13 @@ pictures: build/test_plot tools/ridgediff
 
 # Benchmark (tools/bench.c, never part of `make test`): W1 density, W2 projection, W3 sampling
 # against the numpy peer tools/bench_peer.py, W4 the paper's experiments timed; results in
-# build/bench/bench.json. Built with -O3 -march=native (dropped when the compiler rejects it).
+# build/bench/bench.json. Built with -O3 and $(MARCH).
 # `make bench BENCH_ARGS="--only W1 --repeat 5"`; `make bench-quick` takes well under a minute.
 .PHONY: bench bench-quick
 BENCH_ARGS ?=
-BENCH_MARCH := $(shell printf 'int main(void){return 0;}' | $(CC) -march=native -x c - -o /dev/null 2>/dev/null && echo -march=native)
 
 tools/bench: tools/bench.c tools/experiments.h tools/plot.h $(HDR)
-	$(CC) $(WARN) -O3 $(BENCH_MARCH) $(OMPFLAG) -I. -o $@ tools/bench.c $(LDLIBS)
+	$(CC) $(WARN) -O3 $(MARCH) $(OMPFLAG) -I. -o $@ tools/bench.c $(LDLIBS)
 
 bench: tools/bench
 	./tools/bench $(BENCH_ARGS)

@@ -59,6 +59,16 @@
      in parallel under OpenMP; each point is computed by one thread in a fixed order, so the
      results are bit-identical for any number of threads.
 
+   SPEED
+     The kernels (section >>kernels) have AVX-512F, AVX2+FMA and aarch64 NEON versions chosen
+     from the compiler's own macros (build with -march=native, or -mavx2 -mfma, to get them;
+     the scalar C99 reference is always compiled and used under RDG_NO_SIMD). Weights below
+     exp(-drop) of the largest are dropped (rdg_gmm.drop, default 40: every moment within
+     N e^-40 relative). rdg_density_eval serves blocks of 8 query points per pass over the
+     data; the exact-model sampler reuses each trajectory's set of non-negligible points from
+     step to step under a bound that keeps the kept set exact (rdg__exact_mean). `make bench`
+     measures all of it against a numpy peer.
+
    LIMITATIONS
      Dense d x d algebra per point: meant for d up to a few hundred (the paper: d <= 64).
      The ridge frame is undefined where the eigengap vanishes; such points are reported,
