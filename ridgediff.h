@@ -1045,6 +1045,7 @@ typedef __m512d rdg__v;
 #  define RDG__VADD(a, b) _mm512_add_pd(a, b)
 #  define RDG__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)   /* g++ 12: no undefined-vector warning */
 #  define RDG__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
+#  define RDG__VANYGE(v, c) (_mm512_cmp_pd_mask(v, _mm512_set1_pd(c), _CMP_GE_OQ) != 0)
 #  define RDG__VROUND(a) _mm512_maskz_roundscale_pd((__mmask8)0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx512"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX2__) && defined(__FMA__)
@@ -1061,6 +1062,7 @@ typedef __m256d rdg__v;
 #  define RDG__VADD(a, b) _mm256_add_pd(a, b)
 #  define RDG__VMAX(a, b) _mm256_max_pd(a, b)
 #  define RDG__VMIN(a, b) _mm256_min_pd(a, b)
+#  define RDG__VANYGE(v, c) (_mm256_movemask_pd(_mm256_cmp_pd(v, _mm256_set1_pd(c), _CMP_GE_OQ)) != 0)
 #  define RDG__VROUND(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx2"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__ARM_NEON) && defined(__aarch64__)
@@ -1077,6 +1079,7 @@ typedef float64x2_t rdg__v;
 #  define RDG__VADD(a, b) vaddq_f64(a, b)
 #  define RDG__VMAX(a, b) vmaxq_f64(a, b)
 #  define RDG__VMIN(a, b) vminq_f64(a, b)
+#  define RDG__VANYGE(v, c) (vmaxvq_u32(vreinterpretq_u32_u64(vcgeq_f64(v, vdupq_n_f64(c)))) != 0)
 #  define RDG__VROUND(a) vrndnq_f64(a)
 #  define RDG__SIMD_NAME "neon"
 #else
@@ -1192,6 +1195,30 @@ RDG__PRIVATE void rdg__k_distq_ref(const rdg_real *xt, size_t cnt, size_t d, con
     }
 }
 
+/* Keeps e_k >= cut: compacted in place (e[nk] = e_k, idx[nk] = src ? src[k] : k, ascending);
+   returns nk, and *first = the first k with e_k == emax (m if none). Blocks of RDG__VW values
+   with nothing to keep are skipped after one vector compare (late in sampling or at small t
+   almost every block). */
+RDG__PRIVATE size_t rdg__k_compact(rdg_real *e, size_t m, const size_t *src, rdg_real cut, rdg_real emax,
+                                   size_t *idx, size_t *first) {
+    size_t k = 0, k1, nk = 0, f = m;
+    for (; k < m; k = k1) {
+        k1 = k + RDG__VW <= m ? k + RDG__VW : m;
+#if RDG__VW > 1
+        if (k1 - k == RDG__VW && !RDG__VANYGE(RDG__VLD(e + k), cut)) continue;
+#endif
+        for (; k < k1; ++k) {
+            rdg_real ek = e[k];
+            if (f == m && ek == emax) f = k;
+            idx[nk] = src ? src[k] : k;
+            e[nk] = ek;
+            nk += ek >= cut;
+        }
+    }
+    *first = f;
+    return nk;
+}
+
 /* e_k <- exp(e_k - shift) for k < n; returns the sum (in a fixed order). */
 RDG__PRIVATE rdg_real rdg__k_exp_ref(rdg_real *e, size_t n, rdg_real shift) {
     size_t k;
@@ -1209,6 +1236,27 @@ RDG__PRIVATE void rdg__k_wsum_ref(const rdg_real *X, size_t d, const size_t *idx
         rdg_real wk = wt[k];
         for (j = 0; j < d; ++j) out[j] += wk * (xi[j] - xr[j]);
     }
+}
+
+/* rdg__k_wsum for d <= RDG__SMALLD, where a vector holds more than a row: four partial sums
+   per coordinate (points k = 0, 1, 2, 3 mod 4, added in that order at the end) break the
+   dependency chain of one running sum. */
+#define RDG__SMALLD 4
+RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
+                                    size_t nk, const rdg_real *xr, rdg_real *out) {
+    rdg_real p[4][RDG__SMALLD];
+    size_t k = 0, j, l;
+    for (l = 0; l < 4; ++l) for (j = 0; j < d; ++j) p[l][j] = 0;
+    for (; k + 4 <= nk; k += 4)
+        for (l = 0; l < 4; ++l) {
+            const rdg_real *xi = X + idx[k + l] * d;
+            for (j = 0; j < d; ++j) p[l][j] = RDG__FMA(wt[k + l], xi[j] - xr[j], p[l][j]);
+        }
+    for (; k < nk; ++k) {
+        const rdg_real *xi = X + idx[k] * d;
+        for (j = 0; j < d; ++j) p[0][j] = RDG__FMA(wt[k], xi[j] - xr[j], p[0][j]);
+    }
+    for (j = 0; j < d; ++j) out[j] += (p[0][j] + p[1][j]) + (p[2][j] + p[3][j]);
 }
 
 /* acc[i dp + j] += sum_p A[p dp + i] B[p dp + j] for rows i >= r0 (all i < dp); lower != 0:
@@ -1523,7 +1571,7 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
 #  define rdg__k_dot rdg__k_dot_simd
 #  define rdg__k_rot rdg__k_rot_simd
 #  define rdg__k_exp rdg__k_exp_simd
-#  define rdg__k_wsum rdg__k_wsum_simd
+#  define rdg__k_wsum_any rdg__k_wsum_simd
 #  define rdg__k_atb rdg__k_atb_simd
 #  define rdg__k_ab rdg__k_ab_simd
 #else
@@ -1532,10 +1580,17 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
 #  define rdg__k_dot rdg__k_dot_ref
 #  define rdg__k_rot rdg__k_rot_ref
 #  define rdg__k_exp rdg__k_exp_ref
-#  define rdg__k_wsum rdg__k_wsum_ref
+#  define rdg__k_wsum_any rdg__k_wsum_ref
 #  define rdg__k_atb rdg__k_atb_ref
 #  define rdg__k_ab rdg__k_ab_ref
 #endif
+
+/* out += sum_k wt_k (x_{idx_k} - xr): the vector kernel, or four partial sums for small d. */
+RDG__PRIVATE void rdg__k_wsum(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
+                              size_t nk, const rdg_real *xr, rdg_real *out) {
+    if (d <= RDG__SMALLD) rdg__k_wsum_small(X, d, idx, wt, nk, xr, out);
+    else rdg__k_wsum_any(X, d, idx, wt, nk, xr, out);
+}
 
 /* >>linalg ----------------------------------------------------------------------------------
    Cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
@@ -1548,29 +1603,69 @@ RDG__PRIVATE void rdg__transpose_sq(rdg_real *V, size_t n) {
     }
 }
 
-/* warm != 0: V holds a starting basis (A already rotated into it) instead of the identity. */
+/* Rotation of the pair (p, q) of a chunk: A_pq = 0 after J^T A J with J = [c s; -s c] on
+   (p, q), in Rutishauser's form (s, tau = s / (1 + c)); dp, dq: the new diagonal entries. */
+typedef struct rdg__jrot { size_t p, q; rdg_real s, tau, dp, dq; } rdg__jrot;
+#define RDG__JCHUNK 16
+
+/* Applies a chunk of disjoint rotations: rows (contiguous, vectorised), then columns row by
+   row, then the exact 2 x 2 blocks, and the same row rotations to the eigenvectors (rows of
+   the transposed V). Disjoint rotations commute, so any chunking gives the same J^T A J. */
+RDG__PRIVATE void rdg__jacobi_apply(rdg_real *A, size_t n, rdg_real *Vt, const rdg__jrot *R, size_t nr) {
+    size_t k, r;
+    for (k = 0; k < nr; ++k) rdg__k_rot(A + R[k].p * n, A + R[k].q * n, n, R[k].s, R[k].tau);
+    for (r = 0; r < n; ++r) {
+        rdg_real *row = A + r * n;
+        for (k = 0; k < nr; ++k) {
+            rdg_real x = row[R[k].p], y = row[R[k].q], s = R[k].s, tau = R[k].tau;
+            row[R[k].p] = RDG__FMS(s, RDG__FMA(tau, x, y), x);
+            row[R[k].q] = RDG__FMA(s, RDG__FMS(tau, y, x), y);
+        }
+    }
+    for (k = 0; k < nr; ++k) {
+        size_t p = R[k].p, q = R[k].q;
+        A[p * n + p] = R[k].dp; A[q * n + q] = R[k].dq;
+        A[p * n + q] = A[q * n + p] = 0;
+        if (Vt) rdg__k_rot(Vt + p * n, Vt + q * n, n, R[k].s, R[k].tau);
+    }
+}
+
+/* Jacobi in parallel (round-robin) order: each sweep is m - 1 rounds of m / 2 disjoint pairs
+   (m = n rounded up to even; the circle method: position m - 1 fixed, the others turning), so
+   the rotation angles of a round are independent (their divisions and square roots overlap)
+   and no row waits for the previous rotation. Every pair is met once per sweep, as in the
+   cyclic order, with the same quadratic convergence. warm != 0: V holds a starting basis (A
+   already rotated into it) instead of the identity. */
 RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, int warm) {
-    size_t p, q, r, i, j;
+    size_t p, q, r, i, j, m = n + (n & 1), rnd, k, nr;
     int sweep;
     rdg_real fro = 0, off;
+    rdg__jrot R[RDG__JCHUNK];
     for (i = 0; i < n * n; ++i) fro += A[i] * A[i];
     fro = RDG__SQRT(fro);
     if (V && !warm) for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) V[i * n + j] = (i == j) ? RDG__R(1.0) : RDG__R(0.0);
     if (V) rdg__transpose_sq(V, n);   /* eigenvectors as rows while rotating: contiguous */
     for (sweep = 0; sweep < 100; ++sweep) {
         off = 0;
-        for (p = 0; p < n; ++p) for (q = p + 1; q < n; ++q) off += A[p * n + q] * A[p * n + q];
+        for (p = 0; p < n; ++p) for (q = p + 1; q < n; ++q) {
+            off += A[p * n + q] * A[p * n + q];
+            A[q * n + p] = A[p * n + q];      /* column updates round differently: re-mirror */
+        }
         off = RDG__SQRT(off);
         if (off <= RDG__EPS * RDG__R(0.25) * fro || off == 0) break;
-        for (p = 0; p + 1 < n; ++p) {
-            for (q = p + 1; q < n; ++q) {
-                rdg_real apq = A[p * n + q], app = A[p * n + p], aqq = A[q * n + q];
-                rdg_real theta, t, c, s, tau;
+        for (rnd = 0; rnd + 1 < m; ++rnd) {
+            nr = 0;
+            for (k = 0; k < m / 2; ++k) {
+                rdg_real apq, app, aqq, theta, t, c, sn;
+                p = k == 0 ? rnd : (rnd + k) % (m - 1);
+                q = k == 0 ? m - 1 : (rnd + m - 1 - k) % (m - 1);
+                if (p > q) { size_t tmp = p; p = q; q = tmp; }
+                if (q >= n) continue;             /* the dummy of an odd n */
+                apq = A[p * n + q]; app = A[p * n + p]; aqq = A[q * n + q];
                 if (apq == 0) continue;
                 /* after a few sweeps (at once when warm), an element below eps/4 sqrt(|app aqq|)
                    is set to 0 instead of rotated: for C (positive semidefinite) that moves every
-                   eigenvalue by < eps/4 of its own size (relative perturbation theory), and warm
-                   frames skip most rotations of their last sweep */
+                   eigenvalue by < eps/4 of its own size (relative perturbation theory) */
                 if ((sweep > 3 || warm) && RDG__FABS(apq) < RDG__EPS * RDG__R(0.25) * RDG__SQRT(RDG__FABS(app) * RDG__FABS(aqq))) {
                     A[p * n + q] = A[q * n + p] = 0;
                     continue;
@@ -1580,17 +1675,12 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, in
                 if (theta < 0) t = -t;
                 if (!rdg__isfinite(t)) t = 0;          /* theta overflowed: apq is negligible */
                 c = RDG__R(1.0) / RDG__SQRT(RDG__R(1.0) + t * t);
-                s = t * c;
-                tau = s / (RDG__R(1.0) + c);
-                /* rows p and q rotated whole (contiguous, vectorised), then the 2 x 2 block
-                   set exactly and the rows mirrored into columns p and q */
-                rdg__k_rot(A + p * n, A + q * n, n, s, tau);
-                for (r = 0; r < n; ++r) { A[r * n + p] = A[p * n + r]; A[r * n + q] = A[q * n + r]; }
-                A[p * n + p] = app - t * apq;
-                A[q * n + q] = aqq + t * apq;
-                A[p * n + q] = A[q * n + p] = 0;
-                if (V) rdg__k_rot(V + p * n, V + q * n, n, s, tau);   /* V is transposed here */
+                sn = t * c;
+                R[nr].p = p; R[nr].q = q; R[nr].s = sn; R[nr].tau = sn / (RDG__R(1.0) + c);
+                R[nr].dp = app - t * apq; R[nr].dq = aqq + t * apq;
+                if (++nr == RDG__JCHUNK) { rdg__jacobi_apply(A, n, V, R, nr); nr = 0; }
             }
+            if (nr) rdg__jacobi_apply(A, n, V, R, nr);
         }
     }
     if (V) rdg__transpose_sq(V, n);
@@ -1863,9 +1953,49 @@ RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__w
     return emax;
 }
 
+/* rdg__cov_tile for d <= RDG__SMALLD: four partial sums per entry (points p mod 4). */
+RDG__PRIVATE void rdg__cov_small(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t P, size_t d) {
+    rdg_real ps[4][RDG__SMALLD * RDG__SMALLD], c[RDG__SMALLD];
+    const rdg_real *xr = g->x + w->ref * d;
+    size_t i, j, l, p = 0;
+    for (l = 0; l < 4; ++l) for (i = 0; i < d * d; ++i) ps[l][i] = 0;
+    for (; p < P; ++p) {
+        const rdg_real *xi = g->x + w->idx[k0 + p] * d;
+        rdg_real wk = w->w[k0 + p];
+        l = p & 3;
+        for (i = 0; i < d; ++i) c[i] = (xi[i] - xr[i]) - w->dm[i];
+        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) ps[l][i * d + j] = RDG__FMA(c[i], wk * c[j], ps[l][i * d + j]);
+    }
+    for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j)
+        w->acc[i * w->dp + j] += (ps[0][i * d + j] + ps[1][i * d + j]) + (ps[2][i * d + j] + ps[3][i * d + j]);
+}
+
+/* The same for d = 2 (the paper's plane experiments), with the twelve sums in registers. */
+RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t P) {
+    rdg_real a[4] = { 0, 0, 0, 0 }, b[4] = { 0, 0, 0, 0 }, c[4] = { 0, 0, 0, 0 };
+    const rdg_real *xr = g->x + w->ref * 2;
+    size_t p, l;
+    for (p = 0; p < P; ++p) {
+        const rdg_real *xi = g->x + w->idx[k0 + p] * 2;
+        rdg_real wk = w->w[k0 + p];
+        rdg_real c0 = (xi[0] - xr[0]) - w->dm[0], c1 = (xi[1] - xr[1]) - w->dm[1];
+        l = p & 3;
+        a[l] = RDG__FMA(c0, wk * c0, a[l]);
+        b[l] = RDG__FMA(c1, wk * c0, b[l]);
+        c[l] = RDG__FMA(c1, wk * c1, c[l]);
+    }
+    w->acc[0] += (a[0] + a[1]) + (a[2] + a[3]);
+    w->acc[w->dp] += (b[0] + b[1]) + (b[2] + b[3]);
+    w->acc[w->dp + 1] += (c[0] + c[1]) + (c[2] + c[3]);
+}
+
 /* C accumulator += sum over kept points k0 .. k0 + RDG__TILE - 1 of c_k (w_k c_k)^T (lower). */
 RDG__PRIVATE void rdg__cov_tile(const rdg_gmm *g, rdg__ws *w, size_t k0) {
     size_t d = g->d, dp = w->dp, j, p, P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE;
+    if (d <= RDG__SMALLD) {      /* the d (d + 1) / 2 entries directly, four partial sums each */
+        if (d == 2) rdg__cov_d2(g, w, k0, P); else rdg__cov_small(g, w, k0, P, d);
+        return;
+    }
     for (p = 0; p < P; ++p) {
         rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, wk = w->w[k0 + p];
         rdg__centred(g, w, k0 + p, c);
@@ -1890,21 +2020,15 @@ RDG__PRIVATE void rdg__tail_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
    want_cov < 0: stops after the weights, dm zeroed, for a caller that sums dm itself. */
 RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov,
                                  const size_t *src, size_t m, rdg_real emax) {
-    size_t n = g->n, d = g->d, dp = w->dp, j, k, nk = 0, k0, imax = 0;
+    size_t n = g->n, d = g->d, dp = w->dp, j, k, nk, k0, imax = m;
     const rdg_real *X = g->x, *xr;
     rdg_real s2 = w->s2, cut, sum, inv;
     rdg_real *e = w->w;
     (void)dp;
-    while (imax < m && e[imax] != emax) ++imax;   /* the first point of largest weight */
+    cut = g->drop > 0 ? emax - g->drop : -RDG__BIG;
+    nk = rdg__k_compact(e, m, src, cut, emax, w->idx, &imax);
     if (imax == m) imax = 0;             /* every distance overflowed: e = -inf */
     imax = src ? src[imax] : imax;
-    cut = g->drop > 0 ? emax - g->drop : -RDG__BIG;
-    for (k = 0; k < m; ++k) {            /* compact in place: nk <= k */
-        rdg_real ek = e[k];
-        w->idx[nk] = src ? src[k] : k;
-        e[nk] = ek;
-        nk += ek >= cut;
-    }
     w->nk = nk;
     sum = rdg__k_exp(e, nk, emax);
     w->logp = emax + RDG__LOG(sum) - RDG__LOG((rdg_real)n)
