@@ -1864,6 +1864,7 @@ typedef struct rdg__ws {
     rdg_real *den;         /* d x d: 1 / (mu_b - mu_a)                                          */
     rdg_real *ta, *tb, *tc; /* RDG__TILE x dp each: a tile of rows for the kernels (padding 0)   */
     rdg_real *acc, *vp;    /* dp x dp: kernel accumulator; V (or a basis) with padded rows      */
+    rdg_real *dnp;         /* dp x dp: rows a < d* of 1 / (mu_b - mu_a), b >= d* (else 0)        */
     const rdg_real *xt;    /* d x N transposed data shared by a pool (NULL: use the rows)       */
     const rdg_real *xx;    /* N: |x_i|^2, beside xt                                             */
     rdg_real *xt_own;      /* the pool's first workspace owns xt                                */
@@ -1882,7 +1883,7 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     int ok = 1;
     size_t dd = rdg__mul(d, d, &ok), tot, dp = rdg__pad(d), tt;
     memset(w, 0, sizeof *w);
-    tt = rdg__mul(dp, 3 * RDG__TILE + 2 * dp, &ok);
+    tt = rdg__mul(dp, 3 * RDG__TILE + 3 * dp, &ok);
     if (!ok) return 0;
     tot = 6 * dd + 12 * d;
     if (tot < dd) return 0;
@@ -1898,7 +1899,7 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     w->C = w->zz + d; w->V = w->C + dd; w->M = w->V + dd; w->den = w->M + dd;
     w->jw = w->den + dd;   /* dd + d */
     w->tb = w->ta + RDG__TILE * dp; w->tc = w->tb + RDG__TILE * dp;
-    w->acc = w->tc + RDG__TILE * dp; w->vp = w->acc + dp * dp;
+    w->acc = w->tc + RDG__TILE * dp; w->vp = w->acc + dp * dp; w->dnp = w->vp + dp * dp;
     return 1;
 }
 
@@ -2300,10 +2301,33 @@ RDG__PRIVATE int rdg__jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int full) {
     for (i = 0; i < d; ++i) memcpy(w->vp + i * dp, w->V + i * d, d * sizeof(rdg_real));
     for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
     for (j = 0; j < d; ++j) w->qt[j] = 0;
+    if (!full) {                 /* den as padded rows for the kernel: z = (gt o ct_tangent) den */
+        for (i = 0; i < dp * dp; ++i) w->dnp[i] = 0;
+        for (aa = 0; aa < ds; ++aa) for (bb = ds; bb < d; ++bb) w->dnp[aa * dp + bb] = w->den[aa * d + bb];
+    }
     for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {
         size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
         for (p = 0; p < P; ++p) rdg__centred(g, w, k0 + p, w->ta + p * dp);
         rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);        /* rows ct_n = V^T c_n */
+        if (!full) {
+            /* normal rows only: u_b = w_n pe_b z_b, z_b = sum_a (v_a.g) p_a / (mu_b - mu_a), as
+               one tile product Z = G Den with G_na = (v_a.g) p_na (ta is free again) */
+            for (p = 0; p < P; ++p) {
+                const rdg_real *ct = w->tb + p * dp;
+                rdg_real *gr = w->ta + p * dp, f = w->w[k0 + p] * ct[ds] * ct[ds];
+                for (aa = 0; aa < ds; ++aa) gr[aa] = w->gt[aa] * ct[aa];
+                for (j = 0; j < d; ++j) w->qt[j] += f * ct[j];
+            }
+            rdg__k_ab(P, dp, ds, w->ta, w->dnp, w->tc);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *ct = w->tb + p * dp;
+                rdg_real wk = w->w[k0 + p], *u = w->tc + p * dp;
+                for (j = 0; j < ds; ++j) u[j] = 0;
+                for (bb = ds; bb < d; ++bb) u[bb] = wk * (ct[bb] * u[bb]);
+            }
+            rdg__k_atb(P, dp, r0, w->tc, w->tb, w->acc, 0);
+            continue;
+        }
         for (p = 0; p < P; ++p) {
             /* u_n (times w_n) into row p of tc; z_b = sum_a (v_a.g) p_a / (mu_b - mu_a) */
             const rdg_real *ct = w->tb + p * dp;
