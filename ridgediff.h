@@ -3169,7 +3169,8 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
     S.g = NULL; S.xmax = 0;
     if (m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval) {
         /* the exact model runs here: one workspace per thread over shared data panels, and a
-           candidate set per trajectory of a batch (without memory for those: plain scans) */
+           candidate set per trajectory of a batch (plain scans when drop = 0 or when the sets
+           would need more than RDG__CAND_MAXMEM) */
         const rdg_gmm *g = (const rdg_gmm *)m->self;
         size_t i, j, nc = rdg__mul(S.bs, (size_t)nth, &ok);
         S.g = g;
@@ -3181,7 +3182,6 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         S.xmax = RDG__SQRT(S.xmax);
         pool = rdg__pool_alloc(nth, g->n, g->d, tt[0]);
         if (!pool || !rdg__pool_xt(pool, nth, g)) { st = RDG_ERR_NOMEM; goto done; }
-        /* candidate sets need bs N indices per thread: skipped above RDG__CAND_MAXMEM */
         if (g->drop > 0 && ok && rdg__mul(nc, g->n, &ok) <= RDG__CAND_MAXMEM / sizeof(size_t) && ok) {
             cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
             cidx = (size_t *)rdg__alloc(nc * g->n, sizeof(size_t));
