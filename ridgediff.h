@@ -66,7 +66,7 @@
      exp(-drop) of the largest are dropped (rdg_gmm.drop, default 40: every moment within
      N e^-40 relative). rdg_density_eval serves blocks of 8 query points per pass over the
      data; the exact-model sampler reuses each trajectory's set of non-negligible points from
-     step to step under a bound that keeps the kept set exact (rdg__exact_mean). `make bench`
+     step to step under a bound that keeps the kept set exact (rdg__exact_cand). `make bench`
      measures all of it against a numpy peer.
 
    LIMITATIONS
@@ -1046,6 +1046,7 @@ typedef __m512d rdg__v;
 #  define RDG__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)   /* g++ 12: no undefined-vector warning */
 #  define RDG__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
 #  define RDG__VANYGE(v, c) (_mm512_cmp_pd_mask(v, _mm512_set1_pd(c), _CMP_GE_OQ) != 0)
+#  define RDG__VKEEPGE(v, e, c) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(e, c, _CMP_GE_OQ), v)   /* v where e >= c, else 0 */
 #  define RDG__VROUND(a) _mm512_maskz_roundscale_pd((__mmask8)0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx512"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX2__) && defined(__FMA__)
@@ -1063,6 +1064,7 @@ typedef __m256d rdg__v;
 #  define RDG__VMAX(a, b) _mm256_max_pd(a, b)
 #  define RDG__VMIN(a, b) _mm256_min_pd(a, b)
 #  define RDG__VANYGE(v, c) (_mm256_movemask_pd(_mm256_cmp_pd(v, _mm256_set1_pd(c), _CMP_GE_OQ)) != 0)
+#  define RDG__VKEEPGE(v, e, c) _mm256_and_pd(v, _mm256_cmp_pd(e, c, _CMP_GE_OQ))
 #  define RDG__VROUND(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx2"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__ARM_NEON) && defined(__aarch64__)
@@ -1080,11 +1082,20 @@ typedef float64x2_t rdg__v;
 #  define RDG__VMAX(a, b) vmaxq_f64(a, b)
 #  define RDG__VMIN(a, b) vminq_f64(a, b)
 #  define RDG__VANYGE(v, c) (vmaxvq_u32(vreinterpretq_u32_u64(vcgeq_f64(v, vdupq_n_f64(c)))) != 0)
+#  define RDG__VKEEPGE(v, e, c) vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(v), vcgeq_f64(e, c)))
 #  define RDG__VROUND(a) vrndnq_f64(a)
 #  define RDG__SIMD_NAME "neon"
 #else
 #  define RDG__VW 1
 #  define RDG__SIMD_NAME "scalar"
+#endif
+/* Keeps a loaded vector in a register: without it GCC folds the load into every FMA that
+   uses the vector (a memory operand each time), which makes the multi-query kernels, where one
+   load feeds four FMAs, bound by loads instead of FMAs. No code is emitted. */
+#if RDG__VW > 1 && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#  define RDG__INREG(v) __asm__("" : "+v"(v))
+#else
+#  define RDG__INREG(v) ((void)0)
 #endif
 /* y - a x and s + df df exactly as the vector code rounds them (fused when it is), so a
    point gives bit-identical weights whichever path computes its distances. */
@@ -1161,7 +1172,7 @@ RDG__PRIVATE rdg_real rdg__k_dist_idx(const rdg_real *X, size_t d, const size_t 
 }
 
 /* e_i = min(0, c1 y.x_i - c2 |x_i|^2 - c0) for a panel (the expanded square: one FMA per
-   coordinate instead of two; see rdg__exact_mean for when its rounding is acceptable). */
+   coordinate instead of two; see rdg__square_ok for when its rounding is acceptable). */
 RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
                                      const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
     size_t i, j;
@@ -1225,6 +1236,39 @@ RDG__PRIVATE rdg_real rdg__k_exp_ref(rdg_real *e, size_t n, rdg_real shift) {
     rdg_real s = 0;
     for (k = 0; k < n; ++k) { e[k] = RDG__EXP(e[k] - shift); s += e[k]; }
     return s;
+}
+
+/* e_k <- exp(e_k - shift) where e_k >= cut, else 0, for all k < n; returns the sum. */
+RDG__PRIVATE rdg_real rdg__k_expcut_ref(rdg_real *e, size_t n, rdg_real shift, rdg_real cut) {
+    size_t k;
+    rdg_real s = 0;
+    for (k = 0; k < n; ++k) { e[k] = e[k] >= cut ? RDG__EXP(e[k] - shift) : 0; s += e[k]; }
+    return s;
+}
+
+/* rdg__k_dot for RDG__QB queries against one panel (c0 per query); mx[q] raised to the max. */
+RDG__PRIVATE void rdg__k_dotq_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
+                                  const rdg_real *const *y, rdg_real c1, rdg_real c2, const rdg_real *c0,
+                                  rdg_real *const *e, rdg_real *mx) {
+    int q;
+    for (q = 0; q < RDG__QB; ++q) {
+        rdg_real m2 = rdg__k_dot_ref(xt, xx, cnt, d, y[q], c1, c2, c0[q], e[q]);
+        if (m2 > mx[q]) mx[q] = m2;
+    }
+}
+
+/* out[q d + j] += sum_{i < n} W[q][i] x_ij for RDG__QB weight vectors over all n rows of X (the
+   dense weighted sums of a group of trajectories: each row is loaded once for the group). */
+RDG__PRIVATE void rdg__k_wsumq_ref(const rdg_real *X, size_t n, size_t d, const rdg_real *const *W,
+                                   rdg_real *out) {
+    size_t i, j;
+    int q;
+    for (q = 0; q < RDG__QB; ++q)
+        for (i = 0; i < n; ++i) {
+            const rdg_real *xi = X + i * d;
+            rdg_real wq = W[q][i], *o = out + (size_t)q * d;
+            for (j = 0; j < d; ++j) o[j] = RDG__FMA(wq, xi[j], o[j]);
+        }
 }
 
 /* out[j] += sum_k wt_k (x_{idx_k, j} - xr_j), j < d. */
@@ -1445,6 +1489,7 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
             for (p = 0; p < P; ++p) {
                 const rdg_real *a = A + p * dp + i;
                 rdg__v b = RDG__VLD(B + p * dp + v);
+                RDG__INREG(b);
                 c0 = RDG__VFMA(RDG__VSET(a[0]), b, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b, c1);
                 c2 = RDG__VFMA(RDG__VSET(a[2]), b, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b, c3);
                 c4 = RDG__VFMA(RDG__VSET(a[4]), b, c4); c5 = RDG__VFMA(RDG__VSET(a[5]), b, c5);
@@ -1472,6 +1517,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
             for (i = 0; i < d; ++i) {
                 rdg__v b0 = RDG__VLD(V + i * dp + v), b1 = RDG__VLD(V + i * dp + v + RDG__VW);
                 rdg__v s;
+                RDG__INREG(b0); RDG__INREG(b1);
                 s = RDG__VSET(a0[i]); o00 = RDG__VFMA(s, b0, o00); o01 = RDG__VFMA(s, b1, o01);
                 s = RDG__VSET(a1[i]); o10 = RDG__VFMA(s, b0, o10); o11 = RDG__VFMA(s, b1, o11);
                 s = RDG__VSET(a2[i]); o20 = RDG__VFMA(s, b0, o20); o21 = RDG__VFMA(s, b1, o21);
@@ -1486,6 +1532,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
             rdg__v o0 = RDG__VSET(0.0), o1 = o0, o2 = o0, o3 = o0;
             for (i = 0; i < d; ++i) {
                 rdg__v b0 = RDG__VLD(V + i * dp + v);
+                RDG__INREG(b0);
                 o0 = RDG__VFMA(RDG__VSET(a0[i]), b0, o0); o1 = RDG__VFMA(RDG__VSET(a1[i]), b0, o1);
                 o2 = RDG__VFMA(RDG__VSET(a2[i]), b0, o2); o3 = RDG__VFMA(RDG__VSET(a3[i]), b0, o3);
             }
@@ -1547,6 +1594,7 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
         for (j = 0; j < d; ++j) {
             const rdg_real *row = xt + j * RDG__TILE + i;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj, d0, d1;
+            RDG__INREG(p0); RDG__INREG(p1);
 #  define RDG__DQ(q, sa, sb) yj = RDG__VSET(y[q][j]); d0 = RDG__VFNMA(va, p0, yj); d1 = RDG__VFNMA(va, p1, yj); \
             sa = RDG__VFMA(d0, d0, sa); sb = RDG__VFMA(d1, d1, sb);
             RDG__DQ(0, s00, s01) RDG__DQ(1, s10, s11) RDG__DQ(2, s20, s21) RDG__DQ(3, s30, s31)
@@ -1566,7 +1614,103 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
         }
     }
 }
+RDG__PRIVATE rdg_real rdg__k_expcut_simd(rdg_real *e, size_t n, rdg_real shift, rdg_real cut) {
+    size_t k = 0;
+    rdg__v acc = RDG__VSET(0.0), sh = RDG__VSET(shift), vc = RDG__VSET(cut);
+    rdg_real s;
+    for (; k + RDG__VW <= n; k += RDG__VW) {
+        rdg__v x = RDG__VLD(e + k), v = RDG__VKEEPGE(rdg__vexp(RDG__VSUB(x, sh)), x, vc);
+        RDG__VST(e + k, v);
+        acc = RDG__VADD(acc, v);
+    }
+    s = rdg__vsum(acc);
+    for (; k < n; ++k) { e[k] = e[k] >= cut ? RDG__EXP(e[k] - shift) : 0; s += e[k]; }
+    return s;
+}
+
+RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
+                                   const rdg_real *const *y, rdg_real c1, rdg_real c2, const rdg_real *c0,
+                                   rdg_real *const *e, rdg_real *mx) {
+    size_t i = 0, j;
+    rdg__v v1 = RDG__VSET(c1), v2 = RDG__VSET(c2), z = RDG__VSET(0.0), vm[RDG__QB];
+    rdg_real t[RDG__VW];
+    int q, l;
+    for (q = 0; q < RDG__QB; ++q) vm[q] = RDG__VSET(-RDG__BIG);
+    for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* 2 vectors of points x 4 queries */
+        rdg__v s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, r, x0, x1;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj;
+            RDG__INREG(p0); RDG__INREG(p1);
+            yj = RDG__VSET(y[0][j]); s00 = RDG__VFMA(yj, p0, s00); s01 = RDG__VFMA(yj, p1, s01);
+            yj = RDG__VSET(y[1][j]); s10 = RDG__VFMA(yj, p0, s10); s11 = RDG__VFMA(yj, p1, s11);
+            yj = RDG__VSET(y[2][j]); s20 = RDG__VFMA(yj, p0, s20); s21 = RDG__VFMA(yj, p1, s21);
+            yj = RDG__VSET(y[3][j]); s30 = RDG__VFMA(yj, p0, s30); s31 = RDG__VFMA(yj, p1, s31);
+        }
+        x0 = RDG__VLD(xx + i); x1 = RDG__VLD(xx + i + RDG__VW);
+#  define RDG__DOTQ_OUT(q, sa, sb) \
+        r = RDG__VMIN(RDG__VSUB(RDG__VFNMA(v2, x0, RDG__VMUL(v1, sa)), RDG__VSET(c0[q])), z); \
+        RDG__VST(e[q] + i, r); vm[q] = RDG__VMAX(vm[q], r); \
+        r = RDG__VMIN(RDG__VSUB(RDG__VFNMA(v2, x1, RDG__VMUL(v1, sb)), RDG__VSET(c0[q])), z); \
+        RDG__VST(e[q] + i + RDG__VW, r); vm[q] = RDG__VMAX(vm[q], r);
+        RDG__DOTQ_OUT(0, s00, s01) RDG__DOTQ_OUT(1, s10, s11) RDG__DOTQ_OUT(2, s20, s21) RDG__DOTQ_OUT(3, s30, s31)
+#  undef RDG__DOTQ_OUT
+    }
+    for (q = 0; q < RDG__QB; ++q) {
+        RDG__VST(t, vm[q]);
+        for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
+        if (i < cnt) {
+            rdg_real m2 = rdg__k_dot_ref(xt + i, xx + i, cnt - i, d, y[q], c1, c2, c0[q], e[q] + i);
+            if (m2 > mx[q]) mx[q] = m2;
+        }
+    }
+}
+
+RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const rdg_real *const *W,
+                                    rdg_real *out) {
+    size_t i, j = 0;
+    int q;
+    for (; j + 2 * RDG__VW <= d; j += 2 * RDG__VW) {     /* 2 vectors of columns x 4 queries */
+        rdg__v a00 = RDG__VLD(out + j), a01 = RDG__VLD(out + j + RDG__VW);
+        rdg__v a10 = RDG__VLD(out + d + j), a11 = RDG__VLD(out + d + j + RDG__VW);
+        rdg__v a20 = RDG__VLD(out + 2 * d + j), a21 = RDG__VLD(out + 2 * d + j + RDG__VW);
+        rdg__v a30 = RDG__VLD(out + 3 * d + j), a31 = RDG__VLD(out + 3 * d + j + RDG__VW);
+        for (i = 0; i < n; ++i) {
+            const rdg_real *xi = X + i * d + j;
+            rdg__v r0 = RDG__VLD(xi), r1 = RDG__VLD(xi + RDG__VW), wq;
+            RDG__INREG(r0); RDG__INREG(r1);
+            wq = RDG__VSET(W[0][i]); a00 = RDG__VFMA(wq, r0, a00); a01 = RDG__VFMA(wq, r1, a01);
+            wq = RDG__VSET(W[1][i]); a10 = RDG__VFMA(wq, r0, a10); a11 = RDG__VFMA(wq, r1, a11);
+            wq = RDG__VSET(W[2][i]); a20 = RDG__VFMA(wq, r0, a20); a21 = RDG__VFMA(wq, r1, a21);
+            wq = RDG__VSET(W[3][i]); a30 = RDG__VFMA(wq, r0, a30); a31 = RDG__VFMA(wq, r1, a31);
+        }
+        RDG__VST(out + j, a00); RDG__VST(out + j + RDG__VW, a01);
+        RDG__VST(out + d + j, a10); RDG__VST(out + d + j + RDG__VW, a11);
+        RDG__VST(out + 2 * d + j, a20); RDG__VST(out + 2 * d + j + RDG__VW, a21);
+        RDG__VST(out + 3 * d + j, a30); RDG__VST(out + 3 * d + j + RDG__VW, a31);
+    }
+    for (; j + RDG__VW <= d; j += RDG__VW) {
+        rdg__v a0 = RDG__VLD(out + j), a1 = RDG__VLD(out + d + j), a2 = RDG__VLD(out + 2 * d + j), a3 = RDG__VLD(out + 3 * d + j);
+        for (i = 0; i < n; ++i) {
+            rdg__v r0 = RDG__VLD(X + i * d + j);
+            a0 = RDG__VFMA(RDG__VSET(W[0][i]), r0, a0); a1 = RDG__VFMA(RDG__VSET(W[1][i]), r0, a1);
+            a2 = RDG__VFMA(RDG__VSET(W[2][i]), r0, a2); a3 = RDG__VFMA(RDG__VSET(W[3][i]), r0, a3);
+        }
+        RDG__VST(out + j, a0); RDG__VST(out + d + j, a1); RDG__VST(out + 2 * d + j, a2); RDG__VST(out + 3 * d + j, a3);
+    }
+    if (j < d)
+        for (q = 0; q < RDG__QB; ++q)
+            for (i = 0; i < n; ++i) {
+                const rdg_real *xi = X + i * d;
+                rdg_real wq = W[q][i], *o = out + (size_t)q * d;
+                size_t jj;
+                for (jj = j; jj < d; ++jj) o[jj] = RDG__FMA(wq, xi[jj], o[jj]);
+            }
+}
 #  define rdg__k_dist rdg__k_dist_simd
+#  define rdg__k_expcut rdg__k_expcut_simd
+#  define rdg__k_dotq rdg__k_dotq_simd
+#  define rdg__k_wsumq rdg__k_wsumq_simd
 #  define rdg__k_distq rdg__k_distq_simd
 #  define rdg__k_dot rdg__k_dot_simd
 #  define rdg__k_rot rdg__k_rot_simd
@@ -1576,6 +1720,9 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
 #  define rdg__k_ab rdg__k_ab_simd
 #else
 #  define rdg__k_dist rdg__k_dist_ref
+#  define rdg__k_expcut rdg__k_expcut_ref
+#  define rdg__k_dotq rdg__k_dotq_ref
+#  define rdg__k_wsumq rdg__k_wsumq_ref
 #  define rdg__k_distq rdg__k_distq_ref
 #  define rdg__k_dot rdg__k_dot_ref
 #  define rdg__k_rot rdg__k_rot_ref
@@ -2977,55 +3124,120 @@ typedef struct rdg__cand {
 #define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
 #define RDG__CAND_MAXMEM ((size_t)256 << 20)   /* bytes of candidate indices, all threads   */
 
-RDG__PRIVATE void rdg__exact_mean(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
-                                  rdg__cand *c, rdg_real *out) {
-    size_t n = g->n, d = g->d, i, m;
-    rdg_real a = w->a, s2 = w->s2, emax;
-    if (c && c->valid && s2 <= c->s20) {
-        rdg_real dy = 0, moved;
-        for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
-        moved = RDG__SQRT(dy) + RDG__FABS(a - c->a0) * xmax;
-        if (moved <= c->margin) {
-            emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, a, RDG__R(0.5) / s2, w->w);
-            rdg__eval_tail(g, y, w, 0, c->idx, c->m, emax);
-            memcpy(out, w->m, d * sizeof(rdg_real));
-            return;
+/* The candidate-set step: the mean from the set alone when the bound allows (returns 1). */
+RDG__PRIVATE int rdg__exact_cand(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
+                                 rdg__cand *c, rdg_real *out) {
+    size_t d = g->d, i;
+    rdg_real dy = 0, emax;
+    if (!c || !c->valid || w->s2 > c->s20) return 0;
+    for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
+    if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
+    emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
+    rdg__eval_tail(g, y, w, 0, c->idx, c->m, emax);
+    memcpy(out, w->m, d * sizeof(rdg_real));
+    return 1;
+}
+
+/* A new candidate set from a full scan's log-weights e (largest emax) at y. */
+RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real a, rdg_real s2,
+                                  const rdg_real *e, rdg_real emax, rdg__cand *c) {
+    /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a relative
+       slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far above the
+       rounding of the distances */
+    size_t n = g->n, i, m;
+    rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
+    rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
+    rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
+    if (!c || g->drop <= 0 || !rdg__isfinite(emax)) return;
+    for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
+    c->m = m;
+    c->valid = m <= n / RDG__CAND_MAXFRAC;
+    memcpy(c->y0, y, g->d * sizeof(rdg_real));
+    c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
+}
+
+/* The expanded square |y|^2 - 2a y.x_i + a^2 |x_i|^2 costs one FMA per coordinate instead of
+   two, but its log-weights carry an absolute rounding error up to about
+   (d + 4) eps (|y| + a max|x_i|)^2 / (2 s^2) instead of a relative one: allowed while that
+   bound is below 1e-11 (every weight and moment then within 1e-11 relative; early in sampling,
+   where no weight can be dropped and the scan is the whole cost). Sets *yy = |y|^2. */
+RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const rdg_real *y, rdg_real *yy) {
+    size_t i;
+    rdg_real s = 0, nb;
+    for (i = 0; i < d; ++i) s += y[i] * y[i];
+    *yy = s;
+    nb = RDG__SQRT(s) + w->a * xmax;
+    return w->xx && (rdg_real)(d + 4) * RDG__EPS * nb * nb * (RDG__R(0.5) / w->s2) <= RDG__R(1e-11);
+}
+
+/* The same full-scan step for one trajectory (a group of one). */
+RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
+                                 rdg__cand *c, rdg_real *out) {
+    size_t n = g->n, d = g->d, i;
+    rdg_real yy, emax;
+    if (rdg__square_ok(w, d, xmax, y, &yy)) {
+        rdg_real c1 = w->a / w->s2, c2 = RDG__R(0.5) * w->a * c1, c0 = RDG__R(0.5) * yy / w->s2;
+        emax = -RDG__BIG;
+        for (i = 0; i < n; i += RDG__TILE) {
+            rdg_real m2 = rdg__k_dot(w->xt + i * d, w->xx + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, y, c1, c2, c0, w->w + i);
+            if (m2 > emax) emax = m2;
         }
-    }
-    {
-        /* The expanded square |y|^2 - 2a y.x_i + a^2 |x_i|^2 costs one FMA per coordinate
-           instead of two, but its log-weights carry an absolute rounding error up to about
-           (d + 4) eps (|y| + a max|x_i|)^2 / (2 s^2) instead of a relative one: used while that
-           bound is below 1e-11 (every weight and moment then within 1e-11 relative; early in
-           sampling, where no weight can be dropped and the scan is the whole cost). */
-        rdg_real yy = 0, c1 = a / s2, nb;
-        for (i = 0; i < d; ++i) yy += y[i] * y[i];
-        nb = RDG__SQRT(yy) + a * xmax;
-        if (w->xx && (rdg_real)(d + 4) * RDG__EPS * nb * nb * (RDG__R(0.5) / s2) <= RDG__R(1e-11)) {
-            rdg_real c2 = RDG__R(0.5) * a * c1, c0 = RDG__R(0.5) * yy / s2;
-            emax = -RDG__BIG;
-            for (i = 0; i < n; i += RDG__TILE) {
-                rdg_real m2 = rdg__k_dot(w->xt + i * d, w->xx + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, y, c1, c2, c0, w->w + i);
-                if (m2 > emax) emax = m2;
-            }
-        } else emax = rdg__eval_scan(g, y, w);
-    }
-    if (c && g->drop > 0 && rdg__isfinite(emax)) {
-        /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a
-           relative slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far
-           above the rounding of the distances */
-        rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
-        rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
-        rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
-        const rdg_real *e = w->w;
-        for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
-        c->m = m;
-        c->valid = m <= n / RDG__CAND_MAXFRAC;
-        memcpy(c->y0, y, d * sizeof(rdg_real));
-        c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
-    }
+    } else emax = rdg__eval_scan(g, y, w);
+    rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c);
     rdg__eval_tail(g, y, w, 0, NULL, n, emax);
     memcpy(out, w->m, d * sizeof(rdg_real));
+}
+
+/* Posterior means of the exact model for a group of up to RDG__QB trajectories that need a full
+   scan (wq: RDG__QB workspaces sharing the data panels, a and s^2 set): one pass over the
+   panels for the whole group (expanded square when every member allows it), a new candidate
+   set each, dense weights (0 below the cut, so the kept set is that of rdg__eval), and the
+   weighted sums m = sum_i w_i x_i / sum_i w_i with every data row loaded once for the group.
+   Missing members are padded with the last one and ignored. */
+RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_real *const *y, size_t nq,
+                                   rdg__ws *wq, rdg__cand *const *cand, rdg_real *const *out) {
+    size_t n = g->n, d = g->d, i, j, q;
+    const rdg_real *yq[RDG__QB];
+    rdg_real *eq[RDG__QB], *ei[RDG__QB], *ed[RDG__QB], mx[RDG__QB], c0[RDG__QB], sum[RDG__QB];
+    rdg_real acc[RDG__QB * 64], *ac = acc, a = wq[0].a, s2 = wq[0].s2;
+    int dot = 1, dense[RDG__QB];
+    size_t nd = 0, nw = 0;
+    for (q = 0; q < RDG__QB; ++q) {
+        yq[q] = y[q < nq ? q : nq - 1];
+        eq[q] = wq[q].w; mx[q] = -RDG__BIG;
+        dot = rdg__square_ok(&wq[0], d, xmax, yq[q], &c0[q]) && dot;
+        c0[q] *= RDG__R(0.5) / s2;
+    }
+    for (i = 0; i < n; i += RDG__TILE) {
+        size_t cnt = n - i < RDG__TILE ? n - i : RDG__TILE;
+        for (q = 0; q < RDG__QB; ++q) ei[q] = eq[q] + i;
+        if (dot) rdg__k_dotq(wq[0].xt + i * d, wq[0].xx + i, cnt, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), c0, ei, mx);
+        else rdg__k_distq(wq[0].xt + i * d, cnt, d, yq, a, RDG__R(0.5) / s2, ei, mx);
+    }
+    /* members whose candidate set says that at most half the points can carry weight take the
+       kept points alone (rdg__eval_tail); the others share dense weighted sums, when two or
+       more of them do */
+    for (q = 0; q < nq; ++q) {
+        rdg__cand_build(g, yq[q], a, s2, eq[q], mx[q], cand[q]);
+        dense[q] = !cand[q] || !(g->drop > 0) || cand[q]->m > n / 2;
+        nd += dense[q] != 0;
+    }
+    for (q = 0; q < nq; ++q) {
+        if (dense[q] && nd >= 2) {
+            sum[q] = rdg__k_expcut(eq[q], n, mx[q], g->drop > 0 ? mx[q] - g->drop : -RDG__BIG);
+            ed[nw++] = eq[q];
+            continue;
+        }
+        rdg__eval_tail(g, yq[q], &wq[q], 0, NULL, n, mx[q]);
+        memcpy(out[q], wq[q].m, d * sizeof(rdg_real));
+    }
+    if (nw < 2) return;
+    for (q = nw; q < RDG__QB; ++q) ed[q] = ed[nw - 1];
+    if (RDG__QB * d > sizeof acc / sizeof *acc) ac = wq[0].C;   /* d > 64: a workspace's d x d scratch */
+    for (j = 0; j < RDG__QB * d; ++j) ac[j] = 0;
+    rdg__k_wsumq(g->x, n, d, (const rdg_real *const *)ed, ac);
+    for (q = 0, i = 0; q < nq; ++q)
+        if (dense[q]) { for (j = 0; j < d; ++j) out[q][j] = ac[i * d + j] / sum[q]; ++i; }
 }
 
 /* Checkpoint index of step k (0..K), or (size_t)-1 when k is not a checkpoint. */
@@ -3047,16 +3259,26 @@ typedef struct rdg__sched {
     rdg_real xmax;             /* max_i |x_i| of g                                             */
 } rdg__sched;
 
-/* The model at (t_k or t_{k+1}) for a batch: the exact model through rdg__exact_mean with the
-   thread's workspace and the batch's candidate sets (cand NULL: plain scans), else m->eval. */
+/* The model at (t_k or t_{k+1}) for a batch: the exact model with the thread's RDG__QB
+   workspaces and the batch's candidate sets (cand NULL: plain scans), each trajectory from its
+   candidate set when the bound allows and else in groups of RDG__QB full scans; else m->eval. */
 RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *S, size_t k,
                                           const rdg_real *y, size_t nb, rdg_real *mb, rdg__ws *w,
                                           rdg__cand *cand) {
-    size_t b;
+    size_t b, nq = 0, d = S->d;
+    const rdg_real *yg[RDG__QB];
+    rdg__cand *cg[RDG__QB];
+    rdg_real *og[RDG__QB];
     if (!S->g) return m->eval(m->self, S->t[k], y, nb, mb);
-    w->a = S->a[k]; w->s2 = S->s2[k];
-    for (b = 0; b < nb; ++b)
-        rdg__exact_mean(S->g, S->xmax, y + b * S->d, w, cand ? cand + b : NULL, mb + b * S->d);
+    for (b = 0; b < RDG__QB; ++b) { w[b].a = S->a[k]; w[b].s2 = S->s2[k]; }
+    for (b = 0; b < nb; ++b) {
+        rdg__cand *c = cand ? cand + b : NULL;
+        if (rdg__exact_cand(S->g, S->xmax, y + b * d, w, c, mb + b * d)) continue;
+        yg[nq] = y + b * d; cg[nq] = c; og[nq] = mb + b * d;
+        if (++nq == RDG__QB) { rdg__exact_group(S->g, S->xmax, yg, nq, w, cg, og); nq = 0; }
+    }
+    if (nq > 1) rdg__exact_group(S->g, S->xmax, yg, nq, w, cg, og);
+    else if (nq == 1) rdg__exact_one(S->g, S->xmax, yg[0], w, cg[0], og[0]);
     return RDG_OK;
 }
 
@@ -3180,8 +3402,8 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
             if (r > S.xmax) S.xmax = r;
         }
         S.xmax = RDG__SQRT(S.xmax);
-        pool = rdg__pool_alloc(nth, g->n, g->d, tt[0]);
-        if (!pool || !rdg__pool_xt(pool, nth, g)) { st = RDG_ERR_NOMEM; goto done; }
+        pool = rdg__pool_alloc(nth * RDG__QB, g->n, g->d, tt[0]);
+        if (!pool || !rdg__pool_xt(pool, nth * RDG__QB, g)) { st = RDG_ERR_NOMEM; goto done; }
         if (g->drop > 0 && ok && rdg__mul(nc, g->n, &ok) <= RDG__CAND_MAXMEM / sizeof(size_t) && ok) {
             cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
             cidx = (size_t *)rdg__alloc(nc * g->n, sizeof(size_t));
@@ -3204,14 +3426,14 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         size_t i0 = (size_t)ic * S.bs, nb = n - i0 < S.bs ? n - i0 : S.bs;
         bst[ic] = rdg__sample_batch_run(m, &S, i0, nb, buf + (size_t)tid * len,
                                         rngs + (size_t)tid * S.bs, out, traj,
-                                        pool ? pool + tid : NULL, cands ? cands + (size_t)tid * S.bs : NULL);
+                                        pool ? pool + (size_t)tid * RDG__QB : NULL, cands ? cands + (size_t)tid * S.bs : NULL);
     }
     for (k = 0; k < nbatch; ++k)
         if (bst[k] != RDG_OK) { st = bst[k]; break; }
 done:
     rdg_free(sched); rdg_free(buf); rdg_free(rngs); rdg_free(bst);
     rdg_free(cands); rdg_free(cidx); rdg_free(cbuf);
-    if (pool) rdg__pool_free(pool, nth);
+    if (pool) rdg__pool_free(pool, nth * RDG__QB);
     return st;
 }
 
