@@ -3149,6 +3149,9 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
     rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
     if (!c || g->drop <= 0 || !rdg__isfinite(emax)) return;
+    /* while the last set held more than half the points, wait for s^2 to shrink by a fifth
+       before building again (no set is used meanwhile: full scans, exact as ever) */
+    if (c->m > n / 2 && c->s20 > 0 && s2 > RDG__R(0.8) * c->s20) { c->valid = 0; return; }
     for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
     c->m = m;
     c->valid = m <= n / RDG__CAND_MAXFRAC;
@@ -3307,7 +3310,7 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         for (j = 0; j < d; ++j) y[b * d + j] = rdg_rng_normal(&rng[b]);
     }
     if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
-    if (cand) for (b = 0; b < nb; ++b) cand[b].valid = 0;
+    if (cand) for (b = 0; b < nb; ++b) { cand[b].valid = 0; cand[b].m = 0; cand[b].s20 = 0; }
     for (k = 0; k < S->K; ++k) {
         rdg_real h = S->h[k];
         st = rdg__sample_model(m, S, k, y, nb, mb, w, cand);
