@@ -1784,7 +1784,7 @@ RDG__PRIVATE void rdg__jacobi_apply(rdg_real *A, size_t n, rdg_real *Vt, const r
    cyclic order, with the same quadratic convergence. warm != 0: V holds a starting basis (A
    already rotated into it) instead of the identity. */
 RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, int warm) {
-    size_t p, q, r, i, j, m = n + (n & 1), rnd, k, nr;
+    size_t p, q, r, i, j, m = n + (n & 1), rnd, pk, nr;
     int sweep;
     rdg_real fro = 0, off;
     rdg__jrot R[RDG__JCHUNK];
@@ -1802,10 +1802,10 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, in
         if (off <= RDG__EPS * RDG__R(0.25) * fro || off == 0) break;
         for (rnd = 0; rnd + 1 < m; ++rnd) {
             nr = 0;
-            for (k = 0; k < m / 2; ++k) {
+            for (pk = 0; pk < m / 2; ++pk) {
                 rdg_real apq, app, aqq, theta, t, c, sn;
-                p = k == 0 ? rnd : (rnd + k) % (m - 1);
-                q = k == 0 ? m - 1 : (rnd + m - 1 - k) % (m - 1);
+                p = pk == 0 ? rnd : (rnd + pk) % (m - 1);
+                q = pk == 0 ? m - 1 : (rnd + m - 1 - pk) % (m - 1);
                 if (p > q) { size_t tmp = p; p = q; q = tmp; }
                 if (q >= n) continue;             /* the dummy of an odd n */
                 apq = A[p * n + q]; app = A[p * n + p]; aqq = A[q * n + q];
