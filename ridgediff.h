@@ -1195,7 +1195,7 @@ RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, siz
    vector version: the data pass is shared, per-query results bit-identical). mx[q] is raised to
    each query's largest e. */
 #define RDG__QB 4
-#define RDG__QS 8        /* queries per block of rdg_density_eval: two kernel calls per panel */
+#define RDG__QS 16       /* queries per block of rdg_density_eval: four kernel calls per panel */
 #define RDG__WCHUNK 512  /* data points per chunk of the blocked weighted sums */
 RDG__PRIVATE void rdg__k_distq_ref(const rdg_real *xt, size_t cnt, size_t d, const rdg_real *const *y,
                                    rdg_real a, rdg_real h, rdg_real *const *e, rdg_real *mx) {
@@ -2264,25 +2264,28 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
     rdg_status st;
     rdg__ws *pool;
     int nth, ib, want_cov;
-    size_t d, nblk;
+    size_t d, nblk, qs;
     if (!out) return RDG_ERR_INVALID;
     st = rdg__batch_check(g, t, y, B);
     if (st != RDG_OK) return st;
     d = g->d;
     want_cov = out->cov || out->hess;
-    /* Blocks of RDG__QS queries: one pass over the data panels serves the whole block (the
+    /* Blocks of queries: one pass over the data panels serves the whole block (the
        distance kernel, then the covariance tiles in step), so a large data set is streamed
        from memory once per block instead of once per query. A query's arithmetic does not
        depend on its block: results are the same for any B and any number of threads. */
-    nblk = B / RDG__QS + (B % RDG__QS != 0);
+    /* up to RDG__QS queries a block, fewer (8, 4) when that leaves the threads two blocks each */
+    qs = RDG__QS;
+    while (qs > RDG__QB && B < 2 * qs * (size_t)rdg__nthreads(B)) qs /= 2;
+    nblk = B / qs + (B % qs != 0);
     nth = rdg__nthreads(nblk);
-    pool = rdg__pool_alloc(nth * RDG__QS, g->n, d, t);
+    pool = rdg__pool_alloc(nth * (int)qs, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
-    if (B >= 4 && !rdg__pool_xt(pool, nth * RDG__QS, g)) { rdg__pool_free(pool, nth * RDG__QS); return RDG_ERR_NOMEM; }
+    if (B >= 4 && !rdg__pool_xt(pool, nth * (int)qs, g)) { rdg__pool_free(pool, nth * (int)qs); return RDG_ERR_NOMEM; }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)nblk; ++ib) {
-        rdg__ws *wq = &pool[rdg__thread_id() * RDG__QS];
-        size_t b0 = (size_t)ib * RDG__QS, nq = B - b0 < RDG__QS ? B - b0 : RDG__QS, q, i, j, k, n = g->n;
+        rdg__ws *wq = &pool[(size_t)rdg__thread_id() * qs];
+        size_t b0 = (size_t)ib * qs, nq = B - b0 < qs ? B - b0 : qs, q, i, j, k, n = g->n;
         size_t cur[RDG__QS];
         rdg_real mx[RDG__QS];
         if (nq % RDG__QB == 0 && wq[0].xt) {
@@ -2338,7 +2341,7 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
             }
         }
     }
-    rdg__pool_free(pool, nth * RDG__QS);
+    rdg__pool_free(pool, nth * (int)qs);
     return RDG_OK;
 }
 
