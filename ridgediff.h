@@ -2274,8 +2274,11 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
        distance kernel, then the covariance tiles in step), so a large data set is streamed
        from memory once per block instead of once per query. A query's arithmetic does not
        depend on its block: results are the same for any B and any number of threads. */
-    /* up to RDG__QS queries a block, fewer (8, 4) when that leaves the threads two blocks each */
-    qs = RDG__QS;
+    /* queries per block: about d / 4 (4 to RDG__QS), so that the data panels streamed per query
+       (8 N d / qs bytes) stay near the query's own log-weights and indices (32 N bytes, which
+       must stay in cache); fewer when that leaves the threads under two blocks each */
+    qs = RDG__QB;
+    while (qs < RDG__QS && 4 * qs < d) qs *= 2;
     while (qs > RDG__QB && B < 2 * qs * (size_t)rdg__nthreads(B)) qs /= 2;
     nblk = B / qs + (B % qs != 0);
     nth = rdg__nthreads(nblk);
