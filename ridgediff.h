@@ -27,6 +27,7 @@
      >>options   configuration macros, rdg_real
      >>status    status codes, version
      >>rng       seeded, splittable random streams
+     >>kernels   SIMD inner loops (AVX-512F, AVX2+FMA, NEON; scalar reference)  (implementation only)
      >>linalg    Jacobi eigen-decomposition, LU                        (textbook algorithms)
      >>schedule  OU schedule a_t, s_t; time grids                       (MATH.md 1)
      >>gmm       smoothed empirical density: log p, mean, score, Hessian (MATH.md 2)
@@ -1024,7 +1025,9 @@ RDGDEF rdg_real rdg_rng_normal(rdg_rng *r) {
 }
 
 /* >>kernels -----------------------------------------------------------------------------------
-   The inner loops of the density (MATH.md 2) and of the Jacobian contraction (MATH.md 4). Each
+   The inner loops of the density (MATH.md 2), the exact-model sampler (MATH.md 1), the Jacobi
+   rotations and the Jacobian contraction (MATH.md 4): distances (direct, expanded square, four
+   queries at once), exp, weighted sums, tile products. Each
    kernel is a plain C99 function (_ref, always compiled, the reference the tests hold the SIMD
    versions to) and, when rdg_real is double and the compiler targets AVX-512F, AVX2 + FMA or
    aarch64 NEON (its own macros; RDG_NO_SIMD turns this off), an intrinsics version over
