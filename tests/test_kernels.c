@@ -1,8 +1,8 @@
 /* The inner kernels (ridgediff.h >>kernels): every SIMD kernel of this build against the plain
    C99 reference that is always compiled (RDG_NO_SIMD builds run only the reference checks);
    the exact-model sampler's candidate sets against plain full scans; and the warm-started
-   Jacobi against a cold one. Built by `make unit` (scalar) and by tests/strict_builds.sh with
-   -march=native, so both paths run in `make test`. */
+   Jacobi against a cold one. Built by `make unit` (scalar) and by `make simd` (AVX2 and
+   -march=native), so both paths run in `make test`. */
 #define RIDGEDIFF_IMPLEMENTATION
 #include "ridgediff.h"
 #include "rdg_test.h"
@@ -168,6 +168,57 @@ static void sampler_sets(void) {
     }
 }
 
+/* Odd shapes through the blocked paths: the exact sampler (groups of four, candidate sets,
+   padding) against the wrapped model, and rdg_density_eval on 37 points (blocks plus a ragged
+   tail) against one point at a time, bit for bit, for N from 1 to 300, d from 1 to 70 and
+   drop 40, 0 (nothing dropped) and 5. */
+static void odd_shapes(void) {
+    static const size_t Ns[] = { 1, 2, 3, 5, 40, 300 }, ds[] = { 1, 2, 3, 5, 8, 33, 70 };
+    static const double drops[] = { 40, 0, 5 };
+    size_t a, b, c, bad_s = 0, bad_d = 0, fails = 0;
+    for (a = 0; a < sizeof Ns / sizeof *Ns; ++a) for (b = 0; b < sizeof ds / sizeof *ds; ++b)
+        for (c = 0; c < sizeof drops / sizeof *drops; ++c) {
+            size_t N = Ns[a], d = ds[b], n = 9, i, q;
+            rdg_rng r;
+            rdg_gmm g;
+            rdg_model m, u;
+            rdg_sample_opts so;
+            rdg_density_out o;
+            rdg_real *X = (rdg_real *)malloc(N * d * sizeof *X), *o1 = (rdg_real *)malloc(n * d * sizeof *o1);
+            rdg_real *o2 = (rdg_real *)malloc(n * d * sizeof *o2), *Y = (rdg_real *)malloc(37 * d * sizeof *Y);
+            rdg_real *h1 = (rdg_real *)malloc(37 * d * d * sizeof *h1), *h2 = (rdg_real *)malloc(37 * d * d * sizeof *h2);
+            rdg_real *s1 = (rdg_real *)malloc(37 * d * sizeof *s1), *s2 = (rdg_real *)malloc(37 * d * sizeof *s2);
+            if (!X || !o1 || !o2 || !Y || !h1 || !h2 || !s1 || !s2) { ++fails; goto next; }
+            rdg_rng_init(&r, N * 100 + d, 0);
+            fill(&r, X, N * d, 2.0);
+            fill(&r, Y, 37 * d, 1.0);
+            if (rdg_gmm_init(&g, X, N, d) != RDG_OK) { ++fails; goto next; }
+            g.drop = (rdg_real)drops[c];
+            rdg_model_exact(&m, &g);
+            memset(&u, 0, sizeof u);
+            u.kind = RDG_MODEL_USER; u.d = d; u.eval = wrapped; u.self = &m;
+            memset(&so, 0, sizeof so);
+            so.K = 200; so.seed = 1;
+            if (rdg_sample(&m, n, &so, o1, NULL, NULL) != RDG_OK || rdg_sample(&u, n, &so, o2, NULL, NULL) != RDG_OK) ++fails;
+            else if (!(rel(o1, o2, n * d) <= 1e-9)) ++bad_s;
+            memset(&o, 0, sizeof o);
+            o.hess = h1; o.score = s1;
+            if (rdg_density_eval(&g, (rdg_real)0.3, Y, 37, &o) != RDG_OK) { ++fails; goto next; }
+            for (q = 0; q < 37; ++q) {
+                memset(&o, 0, sizeof o);
+                o.hess = h2 + q * d * d; o.score = s2 + q * d;
+                if (rdg_density_eval(&g, (rdg_real)0.3, Y + q * d, 1, &o) != RDG_OK) ++fails;
+            }
+            for (i = 0; i < 37 * d * d; ++i) if (h1[i] != h2[i]) { ++bad_d; break; }
+            if (i == 37 * d * d) for (i = 0; i < 37 * d; ++i) if (s1[i] != s2[i]) { ++bad_d; break; }
+        next:
+            free(X); free(o1); free(o2); free(Y); free(h1); free(h2); free(s1); free(s2);
+        }
+    CHECK(fails == 0, "odd shapes: %zu calls failed", fails);
+    CHECK(bad_s == 0, "odd shapes: exact sampler differs from the wrapped model in %zu cases", bad_s);
+    CHECK(bad_d == 0, "odd shapes: blocked density differs from one point at a time in %zu cases", bad_d);
+}
+
 /* Warm-started Jacobi (frame of a nearby point) against a cold one: same eigenvalues. */
 static void jacobi_warm(void) {
     enum { n = 20 };
@@ -202,6 +253,7 @@ static void jacobi_warm(void) {
 int main(void) {
     kernels();
     sampler_sets();
+    odd_shapes();
     jacobi_warm();
     RDG_TEST_END("test_kernels");
 }
