@@ -219,41 +219,72 @@ static void odd_shapes(void) {
     CHECK(bad_d == 0, "odd shapes: blocked density differs from one point at a time in %zu cases", bad_d);
 }
 
-/* Warm-started Jacobi (frame of a nearby point) against a cold one: same eigenvalues. */
-static void jacobi_warm(void) {
-    enum { n = 20 };
-    rdg_real A[n * n], B[n * n], W[n * n], V[n * n], V2[n * n], w1[n], w2[n], tmp[n * n];
+/* The frame's QL eigensolver against Jacobi and against the definition, over the spectra a
+   frame meets: full rank, low rank (a big zero cluster), exact repeats, an identity with one
+   tiny coupling, graded scales, and entries near the underflow and overflow thresholds. */
+static void eigh_ql(void) {
+    static const size_t ns[] = {1, 2, 3, 5, 8, 16, 31, 32, 64};
     rdg_rng r;
-    size_t i, j, k;
+    size_t in, i, j, k, bad = 0, cases = 0;
+    int kind, rep;
+    double worst_res = 0, worst_orth = 0, worst_w = 0;
     rdg_rng_init(&r, 5, 0);
-    fill(&r, tmp, n * n, 1.0);
-    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) {
-        rdg_real s = 0;
-        for (k = 0; k < n; ++k) s += tmp[i * n + k] * tmp[j * n + k];
-        A[i * n + j] = s;
-    }
-    memcpy(B, A, sizeof A);
-    rdg__jacobi(B, n, w1, V, 0);
-    for (i = 0; i < n * n; ++i) tmp[i] = A[i] + (rdg_real)1e-3 * (rdg_real)((i * 7 + (i / n) * 7) % 5);
-    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) tmp[i * n + j] = tmp[j * n + i];
-    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) {   /* W = V^T tmp V */
-        rdg_real s = 0;
-        size_t l;
-        for (k = 0; k < n; ++k) for (l = 0; l < n; ++l) s += V[k * n + i] * tmp[k * n + l] * V[l * n + j];
-        W[i * n + j] = s;
-    }
-    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) W[i * n + j] = W[j * n + i];
-    memcpy(V2, V, sizeof V);
-    CHECK(rdg__jacobi(W, n, w2, V2, 1), "warm Jacobi converges");
-    memcpy(B, tmp, sizeof B);
-    rdg__jacobi(B, n, w1, V, 0);
-    for (i = 0; i < n; ++i) CHECK_CLOSE(w2[i], w1[i], 1e-12 * (double)w1[0], "warm vs cold eigenvalue");
+    for (kind = 0; kind < 8; ++kind) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in)
+        for (rep = 0; rep < 4; ++rep) {
+            size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
+            rdg_real *A = (rdg_real *)calloc(6 * n * n + 8 * n, sizeof(rdg_real));
+            rdg_real *B = A + n * n, *V = B + n * n, *V2 = V + n * n, *wk = V2 + n * n;
+            rdg_real *w = wk + n * n + 4 * n, *w2 = w + n, v[64], an = 0, scale = 1;
+            double res = 0, orth = 0, dw = 0;
+            if (!A) { CHECK(0, "alloc"); return; }
+            if (kind == 6) scale = 1e-250;
+            if (kind == 7) scale = 1e+150;
+            for (k = 0; k < rk; ++k) {      /* sum of rk outer products */
+                rdg_real sk = kind == 4 ? (rdg_real)pow(10.0, -8.0 * (double)rdg_rng_uniform(&r)) : 1;
+                for (i = 0; i < n; ++i) v[i] = rdg_rng_normal(&r);
+                for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) A[i * n + j] += scale * sk * v[i] * v[j];
+            }
+            if (kind == 5) {                /* identity plus one tiny coupling, or exact repeats */
+                for (i = 0; i < n * n; ++i) A[i] = 0;
+                for (i = 0; i < n; ++i) A[i * n + i] = rep & 1 ? (rdg_real)(i % 3 + 1) : 1;
+                if (n > 1 && !(rep & 1)) A[1] = A[n] = 1e-9;
+            }
+            for (i = 0; i < n * n; ++i) an += A[i] * (A[i] / scale);
+            an = RDG__SQRT(an) * scale;
+            if (an == 0) an = 1;
+            memcpy(B, A, n * n * sizeof(rdg_real));
+            ++cases;
+            if (!rdg__eigh_ql(B, n, w, V, wk)) { ++bad; free(A); continue; }
+            memcpy(B, A, n * n * sizeof(rdg_real));
+            rdg__jacobi(B, n, w2, V2);
+            for (j = 0; j < n; ++j) {
+                if (j && w[j] > w[j - 1]) ++bad;
+                dw = fmax(dw, fabs((double)(w[j] - w2[j])) / (double)an);
+                for (i = 0; i < n; ++i) {
+                    double s = 0, o = 0;
+                    for (k = 0; k < n; ++k) s += (double)(A[i * n + k] / scale) * (double)V[k * n + j];
+                    res = fmax(res, fabs(s - (double)(w[j] / scale) * (double)V[i * n + j]) / (double)(an / scale));
+                    for (k = 0; k < n; ++k) o += (double)V[k * n + i] * (double)V[k * n + j];
+                    orth = fmax(orth, fabs(o - (i == j)));
+                }
+            }
+            worst_res = fmax(worst_res, res); worst_orth = fmax(worst_orth, orth); worst_w = fmax(worst_w, dw);
+            if (res > 16 * (double)n * RDG__EPS || orth > 16 * (double)n * RDG__EPS || dw > 16 * (double)n * RDG__EPS) {
+                ++bad;
+                printf("  eigh_ql kind %d n %zu: residual %.3g orthogonality %.3g eigenvalues %.3g\n",
+                       kind, n, res, orth, dw);
+            }
+            free(A);
+        }
+    printf("  eigh_ql: %zu matrices, worst residual %.1f eps |A|, orthogonality %.1f eps, eigenvalues vs Jacobi %.1f eps |A|\n",
+           cases, worst_res / RDG__EPS, worst_orth / RDG__EPS, worst_w / RDG__EPS);
+    CHECK(bad == 0, "eigh_ql: %zu of %zu matrices out of tolerance", bad, cases);
 }
 
 int main(void) {
     kernels();
     sampler_sets();
     odd_shapes();
-    jacobi_warm();
+    eigh_ql();
     RDG_TEST_END("test_kernels");
 }
