@@ -2002,6 +2002,166 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
     return 1;
 }
 
+/* For SCMS, which needs only the tangent space: the k + 1 largest eigenvalues of A (n x n, full
+   symmetric, destroyed) into w[0..k], its smallest into w[n - 1] (the entries between get
+   w[k], a bound that keeps w descending), and the eigenvectors of the k largest into V's first
+   k columns. Tridiagonalisation as above; the eigenvalues by
+   multisection on Sturm counts of T (dstebz's bisection, 8 points a round in vector lanes);
+   the vectors by inverse iteration on a pivoted LU of T - lam I (dstein), back-transformed
+   through the reflectors. About 4/3 n^3 + O(n^2) flops where the full solver needs 9 n^3.
+   Returns 0 (then run the full solver) when a vector's residual |T z - lam z| stays above
+   8 eps |T| after 5 steps. 1 <= k <= RDG__TOPK, k + 2 <= n; work: 15 n reals. */
+#define RDG__TOPK 4
+#define RDG__MSEC 8
+RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg_real *V,
+                               rdg_real *work) {
+    rdg_real *dg = work, *e = dg + n, *bt = e + n, *x = bt + n, *e2 = x + n, *u0 = e2 + n;
+    rdg_real *u1 = u0 + n, *u2 = u1 + n, *ml = u2 + n, *b = ml + n, *pf = b + n, *Z = pf + n;
+    rdg_real xs[(RDG__TOPK + 2) * RDG__MSEC], cnt[(RDG__TOPK + 2) * RDG__MSEC], q[(RDG__TOPK + 2) * RDG__MSEC];
+    rdg_real lo[RDG__TOPK + 2], hi[RDG__TOPK + 2], lam[RDG__TOPK + 2], sc = 0, tn, tiny;
+    const rdg_real piv = RDG__EPS * RDG__EPS * RDG__EPS;   /* smallest Sturm pivot: T ~ 1 */
+    size_t i, j, l, nt = k + 2, tg[RDG__TOPK + 2];
+    int round, done;
+    if (k == 0 || k > RDG__TOPK || k + 2 > n) return 0;
+    for (i = 0; i < n * n; ++i) if (RDG__FABS(A[i]) > sc) sc = RDG__FABS(A[i]);
+    if (!rdg__isfinite(sc)) return 0;
+    if (sc == 0) sc = 1;
+    for (i = 0; i < n * n; ++i) A[i] /= sc;
+    rdg__tridiag(A, n, dg, e, bt, x);
+    tn = rdg__tnorm(dg, e, n);
+    tiny = RDG__EPS * tn;
+    /* targets, as ascending indices: the k + 1 largest, then the smallest */
+    for (j = 0; j <= k; ++j) tg[j] = n - 1 - j;
+    tg[k + 1] = 0;
+    lo[0] = dg[0]; hi[0] = dg[0];
+    for (i = 0; i < n; ++i) {           /* Gershgorin interval */
+        rdg_real r = RDG__FABS(e[i]) + (i ? RDG__FABS(e[i - 1]) : 0);
+        if (dg[i] - r < lo[0]) lo[0] = dg[i] - r;
+        if (dg[i] + r > hi[0]) hi[0] = dg[i] + r;
+        e2[i] = e[i] * e[i];
+    }
+    lo[0] -= tiny; hi[0] += tiny;
+    for (j = 1; j < nt; ++j) { lo[j] = lo[0]; hi[j] = hi[0]; }
+    for (round = 0; round < 200; ++round) {
+        size_t L = nt * RDG__MSEC;
+        for (j = 0, done = 1; j < nt; ++j) {
+            rdg_real h = (hi[j] - lo[j]) / (RDG__MSEC + 1);
+            if (hi[j] - lo[j] > RDG__R(2.0) * tiny) done = 0;
+            for (l = 0; l < RDG__MSEC; ++l) xs[j * RDG__MSEC + l] = lo[j] + h * (rdg_real)(l + 1);
+        }
+        if (done) break;
+        /* cnt = number of eigenvalues below xs: negative pivots of the LDL^T of T - xs */
+        for (l = 0; l < L; ++l) { q[l] = dg[0] - xs[l]; cnt[l] = 0; }
+        for (i = 0;; ) {
+            for (l = 0; l < L; ++l) {
+                rdg_real v = RDG__FABS(q[l]) < piv ? -piv : q[l];
+                cnt[l] += v < 0 ? 1 : 0;
+                q[l] = v;
+            }
+            if (++i == n) break;
+            for (l = 0; l < L; ++l) q[l] = (dg[i] - xs[l]) - e2[i - 1] / q[l];
+        }
+        for (j = 0; j < nt; ++j) {      /* the sub-interval holding eigenvalue tg[j] */
+            rdg_real nlo = lo[j], nhi = hi[j];
+            for (l = 0; l < RDG__MSEC; ++l) {
+                rdg_real c = cnt[j * RDG__MSEC + l], xv = xs[j * RDG__MSEC + l];
+                if (c <= (rdg_real)tg[j]) nlo = xv;
+                else if (xv < nhi) nhi = xv;
+            }
+            lo[j] = nlo; hi[j] = nhi;
+        }
+    }
+    for (j = 0; j < nt; ++j) lam[j] = RDG__R(0.5) * (lo[j] + hi[j]);
+    /* inverse iteration for the k largest */
+    for (j = 0; j < k; ++j) {
+        rdg_real sh = lam[j], res = 0, nrm, *z = Z + j * n;
+        unsigned long long sd = 0x9E3779B97F4A7C15ull * (unsigned long long)(j + 1);
+        int it;
+        /* shifts of close eigenvalues kept 10 eps |T| apart: the factorisations must differ */
+        if (j > 0 && sh > lam[j - 1] - RDG__R(10.0) * tiny) sh = lam[j - 1] - RDG__R(10.0) * tiny;
+        /* LU of T - sh I with row interchanges (pf[i]: rows i, i + 1 swapped); U has the
+           diagonals u0, u1, u2, L the multipliers ml; a pivot below eps |T| becomes eps |T| */
+        u0[0] = dg[0] - sh; u1[0] = n > 1 ? e[0] : 0;
+        for (i = 0; i + 1 < n; ++i) {
+            rdg_real an = dg[i + 1] - sh, en = i + 2 < n ? e[i + 1] : 0, mt;
+            if (RDG__FABS(e[i]) > RDG__FABS(u0[i])) {
+                rdg_real t1 = u1[i];
+                mt = u0[i] / e[i];
+                pf[i] = 1;
+                u0[i] = e[i]; u1[i] = an; u2[i] = en;
+                u0[i + 1] = t1 - mt * an; u1[i + 1] = -mt * en;
+            } else {
+                if (RDG__FABS(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
+                mt = e[i] / u0[i];
+                pf[i] = 0;
+                u2[i] = 0;
+                u0[i + 1] = an - mt * u1[i]; u1[i + 1] = en;
+            }
+            ml[i] = mt;
+        }
+        if (RDG__FABS(u0[n - 1]) < tiny) u0[n - 1] = u0[n - 1] < 0 ? -tiny : tiny;
+        for (i = 0; i < n; ++i) {                  /* a deterministic start in [-1/2, 1/2) */
+            unsigned long long r = rdg__splitmix(&sd);
+            b[i] = (rdg_real)(r >> 11) * RDG__R(1.1102230246251565e-16) - RDG__R(0.5);
+        }
+        for (it = 0; it < 5; ++it) {
+            int pass;
+            for (i = 0; i + 1 < n; ++i) {           /* b <- L^-1 P b */
+                if (pf[i] != 0) { rdg_real t1 = b[i]; b[i] = b[i + 1]; b[i + 1] = t1; }
+                b[i + 1] -= ml[i] * b[i];
+            }
+            for (i = n; i-- > 0;) {                 /* z = U^-1 b */
+                rdg_real s = b[i];
+                if (i + 1 < n) s -= u1[i] * z[i + 1];
+                if (i + 2 < n) s -= u2[i] * z[i + 2];
+                z[i] = s / u0[i];
+            }
+            for (pass = 0; pass < 2; ++pass) for (l = 0; l < j; ++l) {   /* twice is enough */
+                const rdg_real *zl = Z + l * n;
+                rdg_real s = 0;
+                for (i = 0; i < n; ++i) s += zl[i] * z[i];
+                for (i = 0; i < n; ++i) z[i] -= s * zl[i];
+            }
+            nrm = 0;
+            for (i = 0; i < n; ++i) nrm += z[i] * z[i];
+            nrm = RDG__SQRT(nrm);
+            if (!(nrm > 0) || !rdg__isfinite(nrm)) return 0;
+            for (i = 0; i < n; ++i) z[i] /= nrm;
+            res = 0;
+            for (i = 0; i < n; ++i) {
+                rdg_real s = (dg[i] - lam[j]) * z[i];
+                if (i > 0) s += e[i - 1] * z[i - 1];
+                if (i + 1 < n) s += e[i] * z[i + 1];
+                res += s * s;
+            }
+            if (it >= 1 && RDG__SQRT(res) <= RDG__R(8.0) * tiny) break;
+            memcpy(b, z, n * sizeof(rdg_real));
+        }
+        if (it == 5) return 0;
+    }
+    /* z <- H_0 (H_1 (.. H_{n-3} z)), then the largest component positive */
+    for (j = 0; j < k; ++j) {
+        rdg_real *z = Z + j * n, sg;
+        size_t kk, kx = 0;
+        for (kk = n >= 2 ? n - 2 : 0; kk-- > 0;) {
+            const rdg_real *v = A + kk * n + kk + 1;
+            rdg_real s = 0, *zz = z + kk + 1;
+            size_t m = n - kk - 1;
+            if (bt[kk] == 0) continue;
+            for (i = 0; i < m; ++i) s += v[i] * zz[i];
+            s *= bt[kk];
+            for (i = 0; i < m; ++i) zz[i] -= s * v[i];
+        }
+        for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
+        sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
+        for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
+        w[j] = lam[j] * sc;
+    }
+    for (j = k; j + 1 < n; ++j) w[j] = lam[k] * sc;
+    w[n - 1] = lam[k + 1] * sc;
+    return 1;
+}
+
 RDGDEF rdg_status rdg_eigh(const rdg_real *A, size_t n, rdg_real *w, rdg_real *V, rdg_real *work) {
     rdg_real *buf = work;
     size_t i, j;
@@ -2543,6 +2703,19 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
+/* The tangent part of the frame, all an SCMS step needs: V's first d* columns and mu, lam at
+   0..d*, d - 1 (the entries between hold the bound mu_d*), by rdg__eigh_top, where it pays
+   (d* <= RDG__TOPK, d >= 16); else the full frame. Returns 1 for the tangent part only. */
+RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t ds) {
+    size_t j, d = w->d;
+    rdg_real as = w->a / w->s2;
+    if (ds > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
+    memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
+    if (!rdg__eigh_top(w->jw, d, ds, w->mu, w->V, w->tw)) { rdg__frame(w); return 0; }
+    for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
+    return 1;
+}
+
 /* Eigengap lam_d* - lam_{d*+1} of H at the workspace's point. */
 RDG__PRIVATE rdg_real rdg__gap(const rdg__ws *w, size_t ds) { return w->lam[ds - 1] - w->lam[ds]; }
 
@@ -2550,6 +2723,21 @@ RDG__PRIVATE rdg_real rdg__gap(const rdg__ws *w, size_t ds) { return w->lam[ds -
 RDG__PRIVATE int rdg__frame_ok(const rdg__ws *w, size_t ds) {
     rdg_real tol = RDG__R(8.0) * RDG__EPS * (RDG__FABS(w->mu[0]) + RDG__FABS(w->mu[w->d - 1]));
     return w->mu[ds - 1] - w->mu[ds] > tol;
+}
+
+/* r = P_N g = g - T (T^T g) from the d* tangent columns T of V alone (rdg__frame_tan's part);
+   returns |r|. */
+RDG__PRIVATE rdg_real rdg__resid_tan(const rdg__ws *w, size_t ds, rdg_real *r) {
+    size_t i, a, d = w->d;
+    rdg_real nrm = 0;
+    memcpy(r, w->g, d * sizeof(rdg_real));
+    for (a = 0; a < ds; ++a) {
+        rdg_real s = 0;
+        for (i = 0; i < d; ++i) s += w->V[i * d + a] * w->g[i];
+        for (i = 0; i < d; ++i) r[i] -= s * w->V[i * d + a];
+    }
+    for (i = 0; i < d; ++i) nrm += r[i] * r[i];
+    return RDG__SQRT(nrm);
 }
 
 /* gt = V^T g; rE (d - d* entries) = E^T g; r (d entries, may be NULL) = P_N g. Returns |rE|. */
@@ -2839,14 +3027,14 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
     rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d;
-    int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0;
+    int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0, tan = 0;
 
     /* SCMS: x <- x + P_N (a m - x) = x + s^2 r */
     memcpy(x, y, d * sizeof(rdg_real));
     for (it = 0;; ++it) {
         rdg__eval(g, x, cur, 1);
-        rdg__frame(cur);
-        res0 = rdg__resid(cur, ds, rE0, r0);
+        tan = rdg__frame_tan(cur, ds);
+        res0 = rdg__resid_tan(cur, ds, r0);
         if (it == 0) resid0 = res0;
         if (s2 * res0 <= po->tolr) { conv = 1; break; }
         if (it >= po->scms_iter || !rdg__isfinite(res0)) break;
@@ -2859,6 +3047,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         rdg__report(po, cur, x, y, resid0, res0, it, conv, info);
         return;
     }
+    if (tan) rdg__frame(cur);            /* LM needs the whole frame */
+    res0 = rdg__resid(cur, ds, rE0, r0);
     /* keep the SCMS point: it is a ridge point, the best answer when LM cannot finish */
     memcpy(xs, x, d * sizeof(rdg_real));
     have_best = conv && rdg__frame_ok(cur, ds);

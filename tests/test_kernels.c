@@ -281,10 +281,77 @@ static void eigh_ql(void) {
     CHECK(bad == 0, "eigh_ql: %zu of %zu matrices out of tolerance", bad, cases);
 }
 
+/* The tangent-only solver for SCMS against the full one: the d* + 1 largest and the smallest
+   eigenvalues, residuals of the top vectors, and their projector (scaled by the eigengap, the
+   size its rounding is set by), over the same families of spectra. */
+static void eigh_top(void) {
+    static const size_t ns[] = {3, 5, 8, 16, 31, 32, 64};
+    rdg_real v[64];
+    rdg_rng r;
+    size_t in, i, j, k, l, cases = 0, bad = 0;
+    int kind, rep;
+    double worst_w = 0, worst_res = 0, worst_p = 0;
+    rdg_rng_init(&r, 6, 0);
+    for (kind = 0; kind < 7; ++kind) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in)
+        for (k = 1; k <= RDG__TOPK; ++k) for (rep = 0; rep < 3; ++rep) {
+            size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
+            rdg_real *A, *B, *V, *V2, *wk, *w, *w2, an = 0;
+            double dw = 0, res = 0, pr = 0, gap;
+            if (k + 2 > n) continue;
+            A = (rdg_real *)calloc(5 * n * n + 20 * n, sizeof(rdg_real));
+            if (!A) { CHECK(0, "alloc"); return; }
+            B = A + n * n; V = B + n * n; V2 = V + n * n; wk = V2 + n * n; w = wk + n * n + 15 * n; w2 = w + n;
+            for (l = 0; l < rk; ++l) {
+                rdg_real sk = kind == 4 ? (rdg_real)pow(10.0, -8.0 * (double)rdg_rng_uniform(&r)) : 1;
+                for (i = 0; i < n; ++i) v[i] = rdg_rng_normal(&r);
+                for (i = 0; i < n; ++i) for (j = 0; j < n; ++j) A[i * n + j] += sk * v[i] * v[j];
+            }
+            if (kind >= 5) {
+                for (i = 0; i < n * n; ++i) A[i] = 0;
+                for (i = 0; i < n; ++i) A[i * n + i] = kind == 5 ? (rdg_real)(i % 3 + 1) : 1;
+                if (kind == 6) A[1] = A[n] = 1e-9;
+            }
+            for (i = 0; i < n * n; ++i) an += A[i] * A[i];
+            an = an > 0 ? RDG__SQRT(an) : 1;
+            ++cases;
+            memcpy(B, A, n * n * sizeof(rdg_real));
+            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; free(A); continue; }
+            memcpy(B, A, n * n * sizeof(rdg_real));
+            rdg__eigh_ql(B, n, w2, V2, wk);
+            for (j = 0; j <= k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
+            dw = fmax(dw, fabs((double)(w[n - 1] - w2[n - 1])));
+            for (j = k + 1; j + 1 < n; ++j) if (w[j] != w[k]) ++bad;
+            for (j = 0; j < k; ++j) for (i = 0; i < n; ++i) {
+                double s = 0;
+                for (l = 0; l < n; ++l) s += (double)A[i * n + l] * (double)V[l * n + j];
+                res = fmax(res, fabs(s - (double)w[j] * (double)V[i * n + j]));
+            }
+            for (i = 0; i < n; ++i) for (l = 0; l < n; ++l) {
+                double s = 0, s2 = 0;
+                for (j = 0; j < k; ++j) { s += (double)V[i * n + j] * V[l * n + j]; s2 += (double)V2[i * n + j] * V2[l * n + j]; }
+                pr = fmax(pr, fabs(s - s2));
+            }
+            gap = (double)(w2[k - 1] - w2[k]);
+            dw /= (double)an; res /= (double)an;
+            pr = gap > 1e-8 * (double)an ? pr * gap / (double)an : 0;
+            worst_w = fmax(worst_w, dw); worst_res = fmax(worst_res, res); worst_p = fmax(worst_p, pr);
+            if (dw > 16 * (double)n * RDG__EPS || res > 16 * (double)n * RDG__EPS || pr > 16 * (double)n * RDG__EPS) {
+                ++bad;
+                printf("  eigh_top kind %d n %zu k %zu: eigenvalues %.3g residual %.3g projector x gap %.3g\n",
+                       kind, n, k, dw, res, pr);
+            }
+            free(A);
+        }
+    printf("  eigh_top: %zu cases, worst eigenvalue %.1f eps |A|, residual %.1f eps |A|, projector x gap %.1f eps |A|\n",
+           cases, worst_w / RDG__EPS, worst_res / RDG__EPS, worst_p / RDG__EPS);
+    CHECK(bad == 0, "eigh_top: %zu of %zu cases out of tolerance", bad, cases);
+}
+
 int main(void) {
     kernels();
     sampler_sets();
     odd_shapes();
     eigh_ql();
+    eigh_top();
     RDG_TEST_END("test_kernels");
 }
