@@ -2256,6 +2256,65 @@ RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
     return 1;
 }
 
+/* Cholesky A = L L^T in place (lower half read and written); 0 unless positive definite. */
+RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
+    size_t i, j, k;
+    for (j = 0; j < n; ++j) {
+        rdg_real s = A[j * n + j];
+        for (k = 0; k < j; ++k) s -= A[j * n + k] * A[j * n + k];
+        if (!(s > 0)) return 0;
+        s = RDG__SQRT(s);
+        A[j * n + j] = s;
+        for (i = j + 1; i < n; ++i) {
+            rdg_real v = A[i * n + j];
+            for (k = 0; k < j; ++k) v -= A[i * n + k] * A[j * n + k];
+            A[i * n + j] = v / s;
+        }
+    }
+    return 1;
+}
+
+/* Y <- (L L^T)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
+   operations (each a contiguous axpy). */
+RDG__PRIVATE void rdg__chol_rows(const rdg_real *L, size_t n, rdg_real *Y) {
+    size_t i, k, j;
+    for (i = 0; i < n; ++i) {
+        rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
+        for (k = 0; k < i; ++k) {
+            const rdg_real *yk = Y + k * n;
+            rdg_real lk = L[i * n + k];
+            for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
+        }
+        for (j = 0; j < n; ++j) yi[j] *= f;
+    }
+    for (i = n; i-- > 0;) {
+        rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
+        for (k = i + 1; k < n; ++k) {
+            const rdg_real *yk = Y + k * n;
+            rdg_real lk = L[k * n + i];
+            for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
+        }
+        for (j = 0; j < n; ++j) yi[j] *= f;
+    }
+}
+
+/* M <- (I - bt u u^T) M for M (n x n, row-major; u zero before index a) and v <- the same
+   applied to v (may be NULL); x: n scratch. */
+RDG__PRIVATE void rdg__house_rows(const rdg_real *u, rdg_real bt, size_t a, size_t n, rdg_real *M,
+                                  rdg_real *v, rdg_real *x) {
+    size_t i, j;
+    if (bt == 0) return;
+    for (j = 0; j < n; ++j) x[j] = 0;
+    for (i = a; i < n; ++i) { rdg_real ui = u[i]; for (j = 0; j < n; ++j) x[j] += ui * M[i * n + j]; }
+    for (i = a; i < n; ++i) { rdg_real f = bt * u[i]; for (j = 0; j < n; ++j) M[i * n + j] -= f * x[j]; }
+    if (v) {
+        rdg_real s = 0;
+        for (i = a; i < n; ++i) s += u[i] * v[i];
+        s *= bt;
+        for (i = a; i < n; ++i) v[i] -= s * u[i];
+    }
+}
+
 /* >>schedule --------------------------------------------------------------------------------- */
 RDGDEF void rdg_ou(rdg_real t, rdg_real *a, rdg_real *s2) {
     if (a) *a = RDG__EXP(-t);
@@ -2703,15 +2762,16 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
-/* The tangent part of the frame, all an SCMS step needs: V's first d* columns and mu, lam at
-   0..d*, d - 1 (the entries between hold the bound mu_d*), by rdg__eigh_top, where it pays
-   (d* <= RDG__TOPK, d >= 16); else the full frame. Returns 1 for the tangent part only. */
-RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t ds) {
+/* The top of the frame, all an SCMS step needs (k = d*) and all rdg__jac_tan needs (k = d* + 1):
+   V's first k columns and mu, lam at 0..k, d - 1 (the entries between hold the bound mu_k), by
+   rdg__eigh_top, where it pays (k <= RDG__TOPK, d >= 16); else the full frame (which serves
+   every caller too). Returns 1 for the top part only. */
+RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k) {
     size_t j, d = w->d;
     rdg_real as = w->a / w->s2;
-    if (ds > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
+    if (k > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
     memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
-    if (!rdg__eigh_top(w->jw, d, ds, w->mu, w->V, w->tw)) { rdg__frame(w); return 0; }
+    if (!rdg__eigh_top(w->jw, d, k, w->mu, w->V, w->tw)) { rdg__frame(w); return 0; }
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
     return 1;
 }
@@ -2843,6 +2903,94 @@ RDG__PRIVATE void rdg__je(const rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q
         for (j = 0; j < d; ++j) s += w->V[i * d + j] * w->qt[j];
         q[i] = ((as * s) * as) * as;
     }
+}
+
+/* LM's Jacobian from the tangent frame alone (rdg__frame_tan with d* + 1 vectors: v_a, a < d*,
+   and e = v_d*), where a full frame would cost the most (MATH.md 4, summed in closed form).
+   Summing rdg__jac's eigenvector-perturbation terms over the normal b gives
+     P_N J = P_N [ H + (a/s^2) sum_a (v_a.g) R_a S_a ],  S_a = sum_n w_n (v_a.c_n) c_n c_n^T,
+   with R_a = sum_b e_b e_b^T / (mu_b - mu_a) = -P_N K_a^-1 P_N the reduced resolvent of C at
+   mu_a, K_a = mu_a I - C + gam P_T positive definite (gam = mu_0 - mu_{d-1} + the eigengap).
+   E: the last d - d* columns of Q, Q^T T = [R; 0] by Householder (any orthonormal basis of the
+   normal space serves: LM only uses E through basis-free products), written into V's columns
+   d*..; then JE = E^T (H - (a/s^2) sum_a (v_a.g) K_a^-1 P_N S_a), rE = E^T g and
+   q = grad lam_{d*+1} = (a/s^2)^3 sum_n w_n (e.c_n)^2 c_n. Returns 0 (as rdg__jac) when the
+   frame is unresolved. */
+RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q,
+                              rdg_real *rE) {
+    size_t d = w->d, dp = w->dp, i, j, a, l, k0;
+    rdg_real as = w->a / w->s2, gam, *K = w->jw, *Y = w->den, *Mt = w->M;
+    rdg_real *U = w->tw, *bt = U + ds * d, *Qf = bt + ds;   /* reflectors, then Q */
+    if (!rdg__frame_ok(w, ds)) return 0;
+    gam = (w->mu[0] - w->mu[d - 1]) + (w->mu[ds - 1] - w->mu[ds]);
+    for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)          /* Mt = H */
+        Mt[i * d + j] = (as * w->C[i * d + j]) * as - (i == j ? RDG__R(1.0) / w->s2 : 0);
+    for (j = 0; j < d; ++j) w->qt[j] = 0;
+    for (a = 0; a < ds; ++a) {
+        rdg_real ga = 0;
+        for (i = 0; i < d; ++i) ga += w->V[i * d + a] * w->g[i];
+        for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
+        for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {      /* S_a, lower half, by tiles */
+            size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
+            for (p = 0; p < P; ++p) {
+                rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa = 0, pe = 0, wk = w->w[k0 + p];
+                rdg__centred(g, w, k0 + p, c);
+                for (j = 0; j < d; ++j) pa += w->V[j * d + a] * c[j];
+                pa *= wk;
+                for (j = 0; j < d; ++j) wc[j] = pa * c[j];
+                if (a == 0) {
+                    for (j = 0; j < d; ++j) pe += w->V[j * d + ds] * c[j];
+                    pe = wk * pe * pe;
+                    for (j = 0; j < d; ++j) w->qt[j] += pe * c[j];
+                }
+            }
+            rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
+        }
+        rdg__acc_sym(w, Y);
+        for (l = 0; l < ds; ++l) {                 /* Y = P_N S_a: rows minus v_l (v_l^T S_a) */
+            rdg_real *u = w->zz;
+            for (j = 0; j < d; ++j) u[j] = 0;
+            for (i = 0; i < d; ++i) { rdg_real vi = w->V[i * d + l]; for (j = 0; j < d; ++j) u[j] += vi * Y[i * d + j]; }
+            for (i = 0; i < d; ++i) { rdg_real vi = w->V[i * d + l]; for (j = 0; j < d; ++j) Y[i * d + j] -= vi * u[j]; }
+        }
+        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {   /* K_a, lower half */
+            rdg_real s = -w->C[i * d + j];
+            for (l = 0; l < ds; ++l) s += gam * w->V[i * d + l] * w->V[j * d + l];
+            K[i * d + j] = s + (i == j ? w->mu[a] : 0);
+        }
+        if (!rdg__chol(K, d)) return 0;
+        rdg__chol_rows(K, d, Y);                   /* Y = K_a^-1 P_N S_a */
+        for (i = 0; i < d * d; ++i) Mt[i] -= (as * ga) * Y[i];
+    }
+    /* Householder QR of the tangent columns: reflectors H_a = I - bt_a u_a u_a^T */
+    for (a = 0; a < ds; ++a) for (i = 0; i < d; ++i) U[a * d + i] = w->V[i * d + a];
+    for (a = 0; a < ds; ++a) {
+        rdg_real *u = U + a * d, nx = 0, al;
+        for (i = a; i < d; ++i) nx += u[i] * u[i];
+        nx = RDG__SQRT(nx);
+        for (i = 0; i < a; ++i) u[i] = 0;
+        if (nx == 0) { bt[a] = 0; continue; }
+        al = u[a] < 0 ? nx : -nx;
+        bt[a] = RDG__R(1.0) / (nx * (nx + RDG__FABS(u[a])));
+        u[a] -= al;
+        for (l = a + 1; l < ds; ++l) {             /* the later tangent columns */
+            rdg_real *y = U + l * d, s = 0;
+            for (i = a; i < d; ++i) s += u[i] * y[i];
+            s *= bt[a];
+            for (i = a; i < d; ++i) y[i] -= s * u[i];
+        }
+    }
+    /* Q^T Mt and Q^T g (H_0 first), Q = H_0 .. H_{d*-1} (last first, from I) */
+    for (i = 0; i < d * d; ++i) Qf[i] = 0;
+    for (i = 0; i < d; ++i) Qf[i * d + i] = 1;
+    memcpy(w->u, w->g, d * sizeof(rdg_real));
+    for (a = 0; a < ds; ++a) rdg__house_rows(U + a * d, bt[a], a, d, Mt, w->u, w->zz);
+    for (a = ds; a-- > 0;) rdg__house_rows(U + a * d, bt[a], a, d, Qf, NULL, w->zz);
+    for (i = 0; i < d; ++i) for (j = ds; j < d; ++j) w->V[i * d + j] = Qf[i * d + j];
+    memcpy(JE, Mt + ds * d, (d - ds) * d * sizeof(rdg_real));
+    if (rE) memcpy(rE, w->u + ds, (d - ds) * sizeof(rdg_real));
+    if (q) for (i = 0; i < d; ++i) q[i] = ((as * w->qt[i]) * as) * as;
+    return 1;
 }
 
 RDG__PRIVATE rdg_status rdg__dstar_check(const rdg_gmm *g, size_t dstar) {
@@ -3015,6 +3163,16 @@ RDG__PRIVATE void rdg__report(const rdg__popts *po, const rdg__ws *w, const rdg_
     info->reliable = info->converged && rdg__frame_ok(w, po->ds) && w->s2 * info->gap > RDG__R(1e-8);
 }
 
+/* LM's JE, q (and rE = E^T g for the tangent form, whose E it makes) at the workspace's point:
+   from the whole frame (rdg__jac, rdg__je) or from the top one (rdg__jac_tan). 0: unresolved. */
+RDG__PRIVATE int rdg__lm_jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int tan, rdg_real *JE,
+                             rdg_real *q, rdg_real *rE) {
+    if (tan) return rdg__jac_tan(g, w, ds, JE, q, rE);
+    if (!rdg__jac(g, w, ds, 0)) return 0;
+    rdg__je(w, ds, JE, q);
+    return 1;
+}
+
 /* One point: y -> x (d entries), using two workspaces (current, trial) and LM scratch. */
 RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const rdg__popts *po,
                                      rdg__ws *wa, rdg__ws *wb, rdg_real *buf, rdg_real *x,
@@ -3028,12 +3186,15 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
     rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d;
     int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0, tan = 0;
+    /* the tangent-frame Jacobian (rdg__jac_tan) needs d* + 1 top vectors; SCMS computes them */
+    size_t ntop = ds + 1 <= RDG__TOPK && po->method == RDG_PROJECT_LM ? ds + 1 : ds;
+    int lmtan = ntop == ds + 1 && d >= 16;
 
     /* SCMS: x <- x + P_N (a m - x) = x + s^2 r */
     memcpy(x, y, d * sizeof(rdg_real));
     for (it = 0;; ++it) {
         rdg__eval(g, x, cur, 1);
-        tan = rdg__frame_tan(cur, ds);
+        tan = rdg__frame_tan(cur, ntop);
         res0 = rdg__resid_tan(cur, ds, r0);
         if (it == 0) resid0 = res0;
         if (s2 * res0 <= po->tolr) { conv = 1; break; }
@@ -3047,17 +3208,16 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         rdg__report(po, cur, x, y, resid0, res0, it, conv, info);
         return;
     }
-    if (tan) rdg__frame(cur);            /* LM needs the whole frame */
-    res0 = rdg__resid(cur, ds, rE0, r0);
+    if (tan && !lmtan) rdg__frame(cur);  /* the eigenvector form of J needs the whole frame */
+    if (!lmtan) res0 = rdg__resid(cur, ds, rE0, r0);
     /* keep the SCMS point: it is a ridge point, the best answer when LM cannot finish */
     memcpy(xs, x, d * sizeof(rdg_real));
     have_best = conv && rdg__frame_ok(cur, ds);
     conv = 0;
-    if (!rdg__isfinite(res0) || !rdg__jac(g, cur, ds, 0)) {   /* frame undefined: cannot start */
+    if (!rdg__isfinite(res0) || !rdg__lm_jac(g, cur, ds, lmtan, JE0, q0, rE0)) {   /* frame undefined */
         rdg__report(po, cur, x, y, resid0, res0, 0, 0, info);
         return;
     }
-    rdg__je(cur, ds, JE0, q0);
     for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
     rdg__lsmult(JE0, k, d, xy, G, lh);
     for (i = 0; i < d; ++i) {
@@ -3117,8 +3277,13 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         }
         for (i = 0; i < d; ++i) x1[i] = x[i] + D[i];
         rdg__eval(g, x1, tr, 1);
-        rdg__frame(tr);
-        res1 = rdg__resid(tr, ds, rE1, r1);
+        if (lmtan) {
+            rdg__frame_tan(tr, ntop);
+            res1 = rdg__resid_tan(tr, ds, r1);
+        } else {
+            rdg__frame(tr);
+            res1 = rdg__resid(tr, ds, rE1, r1);
+        }
         c1 = tr->lam[ds] + po->beta; if (c1 < 0) c1 = 0;
         /* phi(x1) - phi(x) by a difference formula (no cancellation against |x - y|^2) */
         dphi = rdg__dot(D, D, d) + 2 * rdg__dot(D, xy, d);
@@ -3132,10 +3297,10 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             rdg_real lnorm = RDG__SQRT(rdg__dot(Lam, Lam, d)), gnorm = RDG__SQRT(rdg__dot(cur->g, cur->g, d));
             noise = RDG__R(256.0) * RDG__EPS * (dist * dist + rdg__dot(D, D, d)
                     + RDG__R(2.0) * lnorm * (res0 + res1 + gnorm) + rhop * (res0 + res1) * (res0 + res1));
-            if (dphi < 0) accept = rdg__jac(g, tr, ds, 0);
-            else if (dphi <= noise && (res1 <= res0 || s2 * res1 <= po->tolr) && rdg__jac(g, tr, ds, 0)) {
+            if (dphi < 0) accept = rdg__lm_jac(g, tr, ds, lmtan, JE1, q1, rE1);
+            else if (dphi <= noise && (res1 <= res0 || s2 * res1 <= po->tolr)
+                     && rdg__lm_jac(g, tr, ds, lmtan, JE1, q1, rE1)) {
                 rdg_real kkt1 = 0;
-                rdg__je(tr, ds, JE1, q1);
                 for (i = 0; i < d; ++i) Bs[i] = x1[i] - y[i];
                 rdg__lsmult(JE1, k, d, Bs, G, kv);
                 for (i = 0; i < d; ++i) {
@@ -3152,7 +3317,6 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
                there (and converged needs a gap above 1e-8 |C|), so stop after 5 such steps */
             collapsing = tr->mu[ds - 1] - tr->mu[ds] < RDG__R(1e-10) * tr->mu[0] ? collapsing + 1 : 0;
             rdg_real sy, sBs;
-            rdg__je(tr, ds, JE1, q1);
             /* BFGS on the Lagrangian gradient (x - y) + J^T Lam with Lam held fixed */
             for (j = 0; j < k; ++j) {          /* E1^T Lam */
                 rdg_real s = 0;

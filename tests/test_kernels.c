@@ -347,11 +347,82 @@ static void eigh_top(void) {
     CHECK(bad == 0, "eigh_top: %zu of %zu cases out of tolerance", bad, cases);
 }
 
+/* The tangent-frame Jacobian against the eigenvector form: P_N J = E JE (any normal basis E),
+   rE = E^T g in norm, q = grad lam_{d*+1}; E orthonormal and normal. */
+static void jac_tan(void) {
+    static const size_t dims[] = {16, 20, 33};
+    static const double ts[] = {0.05, 0.3, 1.0};
+    rdg_rng r;
+    size_t id, it, ds, i, j, l, cases = 0, bad = 0;
+    double worst = 0;
+    rdg_rng_init(&r, 8, 0);
+    for (id = 0; id < 3; ++id) for (it = 0; it < 3; ++it) for (ds = 1; ds + 1 <= RDG__TOPK; ++ds) {
+        size_t d = dims[id], N = 40 + 60 * id, k = d - ds;
+        rdg_real *X = (rdg_real *)malloc(N * d * sizeof(rdg_real)), *y = (rdg_real *)malloc(d * sizeof(rdg_real));
+        rdg_real *JEf = (rdg_real *)malloc(k * d * sizeof(rdg_real)), *JEt = (rdg_real *)malloc(k * d * sizeof(rdg_real));
+        rdg_real *qf = (rdg_real *)malloc(d * sizeof(rdg_real)), *qt = (rdg_real *)malloc(d * sizeof(rdg_real));
+        rdg_real *rEt = (rdg_real *)malloc(k * sizeof(rdg_real)), *rEf = (rdg_real *)malloc(k * sizeof(rdg_real));
+        rdg_gmm g;
+        rdg__ws wf, wt;
+        double jmax = 0, dj = 0, qmax = 0, dq = 0, orth = 0, nf, nt;
+        int okf, okt;
+        if (!X || !y || !JEf || !JEt || !qf || !qt || !rEt || !rEf) { CHECK(0, "alloc"); return; }
+        for (i = 0; i < N; ++i) {            /* a noisy curve, so the top of C is separated */
+            rdg_real th = (rdg_real)(6.0 * (double)rdg_rng_uniform(&r));
+            for (j = 0; j < d; ++j)
+                X[i * d + j] = (rdg_real)(sin((double)th * (double)(j % 3 + 1) + (double)j) * 2.0 / (double)(j % 4 + 1))
+                               + (rdg_real)0.05 * rdg_rng_normal(&r);
+        }
+        rdg_gmm_init(&g, X, N, d);
+        for (j = 0; j < d; ++j) y[j] = X[j] * (rdg_real)0.9 + (rdg_real)0.1 * rdg_rng_normal(&r);
+        rdg__ws_alloc(&wf, N, d); rdg__ws_alloc(&wt, N, d);
+        rdg_ou((rdg_real)ts[it], &wf.a, &wf.s2); rdg_ou((rdg_real)ts[it], &wt.a, &wt.s2);
+        rdg__eval(&g, y, &wf, 1); rdg__eval(&g, y, &wt, 1);
+        rdg__frame(&wf);
+        rdg__resid(&wf, ds, rEf, NULL);
+        okf = rdg__jac(&g, &wf, ds, 0);
+        if (okf) rdg__je(&wf, ds, JEf, qf);
+        CHECK(rdg__frame_tan(&wt, ds + 1) == 1, "tangent frame used (d %zu d* %zu)", d, ds);
+        okt = rdg__jac_tan(&g, &wt, ds, JEt, qt, rEt);
+        ++cases;
+        if (okf != okt) { ++bad; printf("  jac_tan d %zu d* %zu: resolved %d vs %d\n", d, ds, okt, okf); }
+        if (okf && okt) {
+            for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) {      /* (E JE)_ij both ways */
+                double sf = 0, st = 0;
+                for (l = 0; l < k; ++l) {
+                    sf += (double)wf.V[i * d + ds + l] * (double)JEf[l * d + j];
+                    st += (double)wt.V[i * d + ds + l] * (double)JEt[l * d + j];
+                }
+                jmax = fmax(jmax, fabs(sf)); dj = fmax(dj, fabs(sf - st));
+            }
+            for (i = 0; i < d; ++i) { qmax = fmax(qmax, fabs((double)qf[i])); dq = fmax(dq, fabs((double)(qf[i] - qt[i]))); }
+            for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) {      /* [T E] orthonormal */
+                double o = 0;
+                for (l = 0; l < d; ++l) o += (double)wt.V[l * d + i] * (double)wt.V[l * d + j];
+                orth = fmax(orth, fabs(o - (i == j)));
+            }
+            nf = 0; nt = 0;
+            for (l = 0; l < k; ++l) { nf += (double)rEf[l] * rEf[l]; nt += (double)rEt[l] * rEt[l]; }
+            worst = fmax(worst, fmax(dj / jmax, dq / qmax));
+            if (dj > 1e-9 * jmax || dq > 1e-9 * qmax || orth > 1e-13 || fabs(sqrt(nf) - sqrt(nt)) > 1e-12 * sqrt(nf)) {
+                ++bad;
+                printf("  jac_tan d %zu t %g d* %zu: P_N J %.3g, q %.3g, orthogonality %.3g, |rE| %.3g vs %.3g\n",
+                       d, ts[it], ds, dj / jmax, dq / qmax, orth, sqrt(nt), sqrt(nf));
+            }
+        }
+        rdg__ws_free(&wf); rdg__ws_free(&wt);
+        free(X); free(y); free(JEf); free(JEt); free(qf); free(qt); free(rEt); free(rEf);
+    }
+    printf("  jac_tan: %zu cases, worst relative difference from the eigenvector form %.3g\n", cases, worst);
+    CHECK(bad == 0, "jac_tan: %zu of %zu cases differ", bad, cases);
+}
+
 int main(void) {
     kernels();
     sampler_sets();
     odd_shapes();
     eigh_ql();
     eigh_top();
+    jac_tan();
     RDG_TEST_END("test_kernels");
 }
