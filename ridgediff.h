@@ -3142,7 +3142,32 @@ RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_
 }
 
 /* Reals of LM scratch per thread for dimension d. */
-RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 6 * d * d; }
+RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 7 * d * d; }
+
+/* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows). */
+RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out) {
+    size_t l, i, j;
+    for (i = 0; i < d * d; ++i) out[i] = 0;
+    for (l = 0; l < k; ++l) {
+        const rdg_real *row = JE + l * d;
+        for (i = 0; i < d; ++i) {
+            rdg_real a = row[i], *o = out + i * d;
+            for (j = 0; j < d; ++j) o[j] += a * row[j];
+        }
+    }
+}
+
+/* out = v + JE^T u (JE: k x d), by rows of JE. */
+RDG__PRIVATE void rdg__jtv(const rdg_real *JE, size_t k, size_t d, const rdg_real *u,
+                           const rdg_real *v, rdg_real *out) {
+    size_t l, i;
+    if (out != v) memcpy(out, v, d * sizeof(rdg_real));
+    for (l = 0; l < k; ++l) {
+        const rdg_real *row = JE + l * d;
+        rdg_real a = u[l];
+        for (i = 0; i < d; ++i) out[i] += a * row[i];
+    }
+}
 
 RDG__PRIVATE void rdg__report(const rdg__popts *po, const rdg__ws *w, const rdg_real *x,
                               const rdg_real *y, rdg_real resid0, rdg_real resid, int iters,
@@ -3184,7 +3209,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *lh = kv + d, *rE0 = lh + d, *rE1 = rE0 + d, *tmp = rE1 + d;
     rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
-    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d;
+    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d, *JtJ = xs + d;
     int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0, tan = 0;
     /* the tangent-frame Jacobian (rdg__jac_tan) needs d* + 1 top vectors; SCMS computes them */
     size_t ntop = ds + 1 <= RDG__TOPK && po->method == RDG_PROJECT_LM ? ds + 1 : ds;
@@ -3218,6 +3243,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         rdg__report(po, cur, x, y, resid0, res0, 0, 0, info);
         return;
     }
+    rdg__jtj(JE0, k, d, JtJ);
     for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
     rdg__lsmult(JE0, k, d, xy, G, lh);
     for (i = 0; i < d; ++i) {
@@ -3233,12 +3259,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         int accept;
         for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
         dist = RDG__SQRT(rdg__dot(xy, xy, d));
-        for (i = 0; i < d; ++i) {
-            rdg_real s = xy[i];
-            for (j = 0; j < k; ++j) s += JE0[j * d + i] * lh[j];
-            kkt += s * s;
-        }
-        kkt = RDG__SQRT(kkt);
+        rdg__jtv(JE0, k, d, lh, xy, Bs);
+        kkt = RDG__SQRT(rdg__dot(Bs, Bs, d));
         c0 = cur->lam[ds] + po->beta; if (c0 < 0) c0 = 0;
         /* remember the latest nearly-feasible iterate: the answer if LM does not finish */
         if (s2 * res0 <= RDG__R(100.0) * po->tolr && c0 == 0 && rdg__frame_ok(cur, ds)) {
@@ -3254,16 +3276,12 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         ++iters;
         /* (Bm + mu I + rho' JE^T JE + kappa' q q^T) D = -(xy + JE^T (lh + rho' rE) + kappa' c q) */
         for (j = 0; j < k; ++j) tmp[j] = lh[j] + rhop * rE0[j];
+        for (i = 0; i < d; ++i) Bs[i] = xy[i] + kapp * c0 * q0[i];
+        rdg__jtv(JE0, k, d, tmp, Bs, D);
         for (i = 0; i < d; ++i) {
-            rdg_real s = xy[i] + kapp * c0 * q0[i];
-            for (j = 0; j < k; ++j) s += JE0[j * d + i] * tmp[j];
-            D[i] = -s;
-            for (j = 0; j <= i; ++j) {
-                size_t l;
-                rdg_real v = Bm[i * d + j] + kapp * q0[i] * q0[j];
-                for (l = 0; l < k; ++l) v += rhop * JE0[l * d + i] * JE0[l * d + j];
-                A[i * d + j] = A[j * d + i] = v;
-            }
+            rdg_real kq = kapp * q0[i];
+            D[i] = -D[i];
+            for (j = 0; j < d; ++j) A[i * d + j] = Bm[i * d + j] + rhop * JtJ[i * d + j] + kq * q0[j];
             A[i * d + i] += mu;
         }
         if (!rdg__cholsolve(A, d, D)) { mu *= 10; if (mu > RDG__R(1e12)) break; continue; }
@@ -3303,11 +3321,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
                 rdg_real kkt1 = 0;
                 for (i = 0; i < d; ++i) Bs[i] = x1[i] - y[i];
                 rdg__lsmult(JE1, k, d, Bs, G, kv);
-                for (i = 0; i < d; ++i) {
-                    rdg_real sv = Bs[i];
-                    for (j = 0; j < k; ++j) sv += JE1[j * d + i] * kv[j];
-                    kkt1 += sv * sv;
-                }
+                rdg__jtv(JE1, k, d, kv, Bs, Bs);
+                kkt1 = rdg__dot(Bs, Bs, d);
                 accept = RDG__SQRT(kkt1) < kkt;
             }
         }
@@ -3323,11 +3338,9 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
                 for (i = 0; i < d; ++i) s += tr->V[i * d + ds + j] * Lam[i];
                 tmp[j] = s;
             }
-            for (i = 0; i < d; ++i) {
-                rdg_real s = D[i];
-                for (j = 0; j < k; ++j) s += JE1[j * d + i] * tmp[j] - JE0[j * d + i] * lh[j];
-                yv[i] = s;
-            }
+            rdg__jtv(JE1, k, d, tmp, D, yv);
+            for (j = 0; j < k; ++j) tmp[j] = -lh[j];
+            rdg__jtv(JE0, k, d, tmp, yv, yv);
             for (i = 0; i < d; ++i) Bs[i] = rdg__dot(Bm + i * d, D, d);
             sBs = rdg__dot(D, Bs, d);
             sy = rdg__dot(D, yv, d);
@@ -3342,6 +3355,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             }
             ws = cur; cur = tr; tr = ws;
             sw = JE0; JE0 = JE1; JE1 = sw;
+            rdg__jtj(JE0, k, d, JtJ);
             sw = q0; q0 = q1; q1 = sw;
             sw = rE0; rE0 = rE1; rE1 = sw;
             sw = r0; r0 = r1; r1 = sw;
