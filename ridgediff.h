@@ -1866,12 +1866,15 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
 
 /* Reduces A (n x n, full symmetric, destroyed) to T = (dg, e): e[k] couples k and k + 1
    (e[n - 1] = 0). Step k maps column k below the diagonal to (e_k, 0, ..) by
-   H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: n scratch. */
+   H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: 2 n scratch.
+   The row loops start at k + 1 rounded down to a multiple of 8 (x and the copy vv of v are 0
+   there, so those entries are left as they were): whole vectors, no scalar remainders. */
 RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e, rdg_real *bt,
                                rdg_real *x) {
     size_t i, j, k;
+    rdg_real *vv = x + n;
     for (k = 0; k + 2 < n; ++k) {
-        size_t m = n - k - 1;
+        size_t m = n - k - 1, j0 = (k + 1) & ~(size_t)7;
         rdg_real *v = A + k * n + k + 1, nx = 0, al, beta, kk = 0;
         for (i = 1; i < m; ++i) nx += v[i] * v[i];
         dg[k] = A[k * n + k];
@@ -1881,18 +1884,18 @@ RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e,
         beta = RDG__R(1.0) / (nx * (nx + RDG__FABS(v[0])));
         v[0] -= al;
         e[k] = al; bt[k] = beta;
-        for (j = 0; j < m; ++j) x[j] = 0;
-        for (i = 0; i < m; ++i) {                 /* p = A' v, by rows (A' is symmetric) */
-            const rdg_real *row = A + (k + 1 + i) * n + k + 1;
-            rdg_real vi = v[i];
-            for (j = 0; j < m; ++j) x[j] += vi * row[j];
+        for (j = 0; j < n; ++j) { x[j] = 0; vv[j] = j > k ? v[j - k - 1] : 0; }
+        for (i = k + 1; i < n; ++i) {             /* p = A' v, by rows (A' is symmetric) */
+            const rdg_real *row = A + i * n;
+            rdg_real vi = vv[i];
+            for (j = j0; j < n; ++j) x[j] += vi * row[j];
         }
-        for (i = 0; i < m; ++i) { x[i] *= beta; kk += x[i] * v[i]; }
+        for (i = k + 1; i < n; ++i) { x[i] *= beta; kk += x[i] * vv[i]; }
         kk *= RDG__R(0.5) * beta;
-        for (i = 0; i < m; ++i) x[i] -= kk * v[i];  /* q = beta p - (beta^2 p.v / 2) v */
-        for (i = 0; i < m; ++i) {                 /* A' -= v q^T + q v^T */
-            rdg_real *row = A + (k + 1 + i) * n + k + 1, vi = v[i], xi = x[i];
-            for (j = 0; j < m; ++j) row[j] -= vi * x[j] + xi * v[j];
+        for (i = k + 1; i < n; ++i) x[i] -= kk * vv[i];  /* q = beta p - (beta^2 p.v / 2) v */
+        for (i = k + 1; i < n; ++i) {             /* A' -= v q^T + q v^T */
+            rdg_real *row = A + i * n, vi = vv[i], xi = x[i];
+            for (j = j0; j < n; ++j) row[j] -= vi * x[j] + xi * vv[j];
         }
     }
     if (n >= 2) { dg[n - 2] = A[(n - 2) * n + n - 2]; e[n - 2] = A[(n - 2) * n + n - 1]; }
@@ -1912,7 +1915,7 @@ RDG__PRIVATE rdg_real rdg__tnorm(const rdg_real *dg, const rdg_real *e, size_t n
 }
 
 /* Eigen-decomposition of A (n x n, full symmetric, destroyed): w descending, V's columns the
-   eigenvectors (largest component positive, as Jacobi's). work: n * n + 4 n reals. Returns 0
+   eigenvectors (largest component positive, as Jacobi's). work: n * n + 5 n reals. Returns 0
    (w, V undefined) when A is not finite or QL needs more than 60 steps for an eigenvalue. */
 RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, rdg_real *work) {
     rdg_real *Zt = work, *dg = Zt + n * n, *e = dg + n, *bt = e + n, *x = bt + n;
@@ -2278,18 +2281,29 @@ RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
    operations (each a contiguous axpy). */
 RDG__PRIVATE void rdg__chol_rows(const rdg_real *L, size_t n, rdg_real *Y) {
     size_t i, k, j;
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n; ++i) {                 /* L Z = Y, row i from rows k < i, four at once */
         rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
-        for (k = 0; k < i; ++k) {
+        const rdg_real *li = L + i * n;
+        for (k = 0; k + 4 <= i; k += 4) {
+            const rdg_real *y0 = Y + k * n, *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
+            rdg_real l0 = li[k], l1 = li[k + 1], l2 = li[k + 2], l3 = li[k + 3];
+            for (j = 0; j < n; ++j) yi[j] -= (l0 * y0[j] + l1 * y1[j]) + (l2 * y2[j] + l3 * y3[j]);
+        }
+        for (; k < i; ++k) {
             const rdg_real *yk = Y + k * n;
-            rdg_real lk = L[i * n + k];
+            rdg_real lk = li[k];
             for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
         }
         for (j = 0; j < n; ++j) yi[j] *= f;
     }
-    for (i = n; i-- > 0;) {
+    for (i = n; i-- > 0;) {                   /* L^T X = Z, row i from rows k > i */
         rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
-        for (k = i + 1; k < n; ++k) {
+        for (k = i + 1; k + 4 <= n; k += 4) {
+            const rdg_real *y0 = Y + k * n, *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
+            rdg_real l0 = L[k * n + i], l1 = L[(k + 1) * n + i], l2 = L[(k + 2) * n + i], l3 = L[(k + 3) * n + i];
+            for (j = 0; j < n; ++j) yi[j] -= (l0 * y0[j] + l1 * y1[j]) + (l2 * y2[j] + l3 * y3[j]);
+        }
+        for (; k < n; ++k) {
             const rdg_real *yk = Y + k * n;
             rdg_real lk = L[k * n + i];
             for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
@@ -2377,7 +2391,7 @@ typedef struct rdg__ws {
     rdg_real *C, *V, *M;   /* d x d: centred covariance, eigenvectors (columns), Jacobian accum. */
     rdg_real *mu, *lam;    /* d: eigenvalues of C and of H, descending                          */
     rdg_real *jw;          /* d x d + d: eigensolver input (destroyed)                           */
-    rdg_real *tw;          /* d x d + 4 d: eigensolver scratch                                  */
+    rdg_real *tw;          /* d x d + 5 d: eigensolver scratch                                  */
     rdg_real *c, *ct, *u;  /* d: one centred point, in data and eigen coordinates; J row vector  */
     rdg_real *gt, *qt, *zz; /* d: score in eigen coordinates; curvature-gradient accumulator; scratch */
     rdg_real *den;         /* d x d: 1 / (mu_b - mu_a)                                          */
@@ -2404,7 +2418,7 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     memset(w, 0, sizeof *w);
     tt = rdg__mul(dp, 3 * RDG__TILE + 3 * dp, &ok);
     if (!ok) return 0;
-    tot = 7 * dd + 16 * d;
+    tot = 7 * dd + 17 * d;
     if (tot < dd) return 0;
     w->n = n; w->d = d; w->dp = dp;
     w->idx = (size_t *)rdg__alloc(n, sizeof(size_t));
@@ -2417,7 +2431,7 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     w->c = w->lam + d; w->ct = w->c + d; w->u = w->ct + d; w->gt = w->u + d; w->qt = w->gt + d; w->zz = w->qt + d;
     w->C = w->zz + d; w->V = w->C + dd; w->M = w->V + dd; w->den = w->M + dd;
     w->jw = w->den + dd;   /* dd + d */
-    w->tw = w->jw + dd + d; /* dd + 4 d */
+    w->tw = w->jw + dd + d; /* dd + 5 d */
     w->tb = w->ta + RDG__TILE * dp; w->tc = w->tb + RDG__TILE * dp;
     w->acc = w->tc + RDG__TILE * dp; w->vp = w->acc + dp * dp; w->dnp = w->vp + dp * dp;
     return 1;
@@ -2921,25 +2935,27 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
     size_t d = w->d, dp = w->dp, i, j, a, l, k0;
     rdg_real as = w->a / w->s2, gam, *K = w->jw, *Y = w->den, *Mt = w->M;
     rdg_real *U = w->tw, *bt = U + ds * d, *Qf = bt + ds;   /* reflectors, then Q */
+    rdg_real *Vc = w->tw;          /* first: v_0 .. v_d* as contiguous rows (U comes later) */
     if (!rdg__frame_ok(w, ds)) return 0;
     gam = (w->mu[0] - w->mu[d - 1]) + (w->mu[ds - 1] - w->mu[ds]);
     for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)          /* Mt = H */
         Mt[i * d + j] = (as * w->C[i * d + j]) * as - (i == j ? RDG__R(1.0) / w->s2 : 0);
     for (j = 0; j < d; ++j) w->qt[j] = 0;
+    for (a = 0; a <= ds; ++a) for (i = 0; i < d; ++i) Vc[a * d + i] = w->V[i * d + a];
     for (a = 0; a < ds; ++a) {
         rdg_real ga = 0;
-        for (i = 0; i < d; ++i) ga += w->V[i * d + a] * w->g[i];
+        for (i = 0; i < d; ++i) ga += Vc[a * d + i] * w->g[i];
         for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
         for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {      /* S_a, lower half, by tiles */
             size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
             for (p = 0; p < P; ++p) {
                 rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa = 0, pe = 0, wk = w->w[k0 + p];
                 rdg__centred(g, w, k0 + p, c);
-                for (j = 0; j < d; ++j) pa += w->V[j * d + a] * c[j];
+                for (j = 0; j < d; ++j) pa += Vc[a * d + j] * c[j];
                 pa *= wk;
                 for (j = 0; j < d; ++j) wc[j] = pa * c[j];
                 if (a == 0) {
-                    for (j = 0; j < d; ++j) pe += w->V[j * d + ds] * c[j];
+                    for (j = 0; j < d; ++j) pe += Vc[ds * d + j] * c[j];
                     pe = wk * pe * pe;
                     for (j = 0; j < d; ++j) w->qt[j] += pe * c[j];
                 }

@@ -232,9 +232,9 @@ static void eigh_ql(void) {
     for (kind = 0; kind < 8; ++kind) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in)
         for (rep = 0; rep < 4; ++rep) {
             size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
-            rdg_real *A = (rdg_real *)calloc(6 * n * n + 8 * n, sizeof(rdg_real));
+            rdg_real *A = (rdg_real *)calloc(6 * n * n + 9 * n, sizeof(rdg_real));
             rdg_real *B = A + n * n, *V = B + n * n, *V2 = V + n * n, *wk = V2 + n * n;
-            rdg_real *w = wk + n * n + 4 * n, *w2 = w + n, v[64], an = 0, scale = 1;
+            rdg_real *w = wk + n * n + 5 * n, *w2 = w + n, v[64], an = 0, scale = 1;
             double res = 0, orth = 0, dw = 0;
             if (!A) { CHECK(0, "alloc"); return; }
             if (kind == 6) scale = 1e-250;
