@@ -1482,8 +1482,49 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
    feed 8 independent FMA chains. */
 RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real *A, const rdg_real *B,
                                   rdg_real *acc, int lower) {
-    size_t v, i, p;
-    for (v = 0; v < dp; v += RDG__VW) {
+    size_t v = 0, i, p;
+#if RDG__VW == 8
+    /* with 32 vector registers: 8 rows x 2 vectors of acc per pass over the tile, 10 loads
+       for 16 FMAs (the 8 x 1 tile below needs 9 for 8); the same FMAs in the same order */
+    for (; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
+        i = (lower && v > r0) ? v : r0;
+        for (; i + 8 <= dp; i += 8) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + RDG__VW), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + RDG__VW);
+            rdg__v c20 = RDG__VLD(c + 2 * dp), c21 = RDG__VLD(c + 2 * dp + RDG__VW), c30 = RDG__VLD(c + 3 * dp), c31 = RDG__VLD(c + 3 * dp + RDG__VW);
+            rdg__v c40 = RDG__VLD(c + 4 * dp), c41 = RDG__VLD(c + 4 * dp + RDG__VW), c50 = RDG__VLD(c + 5 * dp), c51 = RDG__VLD(c + 5 * dp + RDG__VW);
+            rdg__v c60 = RDG__VLD(c + 6 * dp), c61 = RDG__VLD(c + 6 * dp + RDG__VW), c70 = RDG__VLD(c + 7 * dp), c71 = RDG__VLD(c + 7 * dp + RDG__VW);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *a = A + p * dp + i;
+                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + RDG__VW), s;
+                RDG__INREG(b0); RDG__INREG(b1);
+                s = RDG__VSET(a[0]); c00 = RDG__VFMA(s, b0, c00); c01 = RDG__VFMA(s, b1, c01);
+                s = RDG__VSET(a[1]); c10 = RDG__VFMA(s, b0, c10); c11 = RDG__VFMA(s, b1, c11);
+                s = RDG__VSET(a[2]); c20 = RDG__VFMA(s, b0, c20); c21 = RDG__VFMA(s, b1, c21);
+                s = RDG__VSET(a[3]); c30 = RDG__VFMA(s, b0, c30); c31 = RDG__VFMA(s, b1, c31);
+                s = RDG__VSET(a[4]); c40 = RDG__VFMA(s, b0, c40); c41 = RDG__VFMA(s, b1, c41);
+                s = RDG__VSET(a[5]); c50 = RDG__VFMA(s, b0, c50); c51 = RDG__VFMA(s, b1, c51);
+                s = RDG__VSET(a[6]); c60 = RDG__VFMA(s, b0, c60); c61 = RDG__VFMA(s, b1, c61);
+                s = RDG__VSET(a[7]); c70 = RDG__VFMA(s, b0, c70); c71 = RDG__VFMA(s, b1, c71);
+            }
+            RDG__VST(c, c00); RDG__VST(c + RDG__VW, c01); RDG__VST(c + dp, c10); RDG__VST(c + dp + RDG__VW, c11);
+            RDG__VST(c + 2 * dp, c20); RDG__VST(c + 2 * dp + RDG__VW, c21); RDG__VST(c + 3 * dp, c30); RDG__VST(c + 3 * dp + RDG__VW, c31);
+            RDG__VST(c + 4 * dp, c40); RDG__VST(c + 4 * dp + RDG__VW, c41); RDG__VST(c + 5 * dp, c50); RDG__VST(c + 5 * dp + RDG__VW, c51);
+            RDG__VST(c + 6 * dp, c60); RDG__VST(c + 6 * dp + RDG__VW, c61); RDG__VST(c + 7 * dp, c70); RDG__VST(c + 7 * dp + RDG__VW, c71);
+        }
+        for (; i < dp; ++i) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + RDG__VW);
+            for (p = 0; p < P; ++p) {
+                rdg__v s = RDG__VSET(A[p * dp + i]);
+                c0 = RDG__VFMA(s, RDG__VLD(B + p * dp + v), c0);
+                c1 = RDG__VFMA(s, RDG__VLD(B + p * dp + v + RDG__VW), c1);
+            }
+            RDG__VST(c, c0); RDG__VST(c + RDG__VW, c1);
+        }
+    }
+#endif
+    for (; v < dp; v += RDG__VW) {
         i = (lower && v > r0) ? v : r0;
         for (; i + 8 <= dp; i += 8) {
             rdg_real *c = acc + i * dp + v;
@@ -2437,25 +2478,52 @@ RDG__PRIVATE int rdg__ws_alloc(rdg__ws *w, size_t n, size_t d) {
     return 1;
 }
 
+/* Number of workspaces (threads) to use for B independent points. */
+RDG__PRIVATE int rdg__nthreads(size_t B) {
+#if RDG__HAVE_OMP
+    int t = omp_get_max_threads();
+    if ((size_t)t > B) t = (int)B;
+    return t < 1 ? 1 : t;
+#else
+    (void)B;
+    return 1;
+#endif
+}
+
+RDG__PRIVATE int rdg__thread_id(void) {
+#if RDG__HAVE_OMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /* Gives the count workspaces of a pool one shared transposed copy of the data, in panels of
    RDG__TILE points (d x TILE each), so that the distance kernel runs over contiguous points
    and a panel stays in cache. Returns 0 without memory (the pool is left as it was). */
 RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
-    size_t i, j, n = g->n, d = g->d;
-    int k, ok = 1;
+    size_t n = g->n, d = g->d, npan = n / RDG__TILE + (n % RDG__TILE != 0);
+    int k, ok = 1, ip;
     rdg_real *xt, *xx;
     if (count < 1 || pool[0].xt_own) return 1;
     xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d + 1, &ok), sizeof(rdg_real));
     if (!ok || !xt) return 0;
     xx = xt + (n + RDG__TILE) * d;
-    for (i = 0; i < n; ++i) {        /* panels of RDG__TILE points, each d x TILE */
-        rdg_real r = 0;
-        for (j = 0; j < d; ++j) {
-            rdg_real v = g->x[i * d + j];
-            xt[(i / RDG__TILE) * d * RDG__TILE + j * RDG__TILE + i % RDG__TILE] = v;
-            r += v * v;
+    /* panels of RDG__TILE points, each d x TILE, in parallel: the copy (and the first touch of
+       its pages, costly on some virtual machines) is as large as a score-only pass */
+    RDG__OMP(parallel for schedule(static) num_threads(rdg__nthreads(npan)))
+    for (ip = 0; ip < (int)npan; ++ip) {
+        size_t i0 = (size_t)ip * RDG__TILE, i1 = n - i0 < RDG__TILE ? n : i0 + RDG__TILE, i, j;
+        rdg_real *pan = xt + i0 * d;
+        for (i = i0; i < i1; ++i) {
+            rdg_real r = 0;
+            for (j = 0; j < d; ++j) {
+                rdg_real v = g->x[i * d + j];
+                pan[j * RDG__TILE + (i - i0)] = v;
+                r += v * v;
+            }
+            xx[i] = r;
         }
-        xx[i] = r;
     }
     pool[0].xt_own = xt;
     for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xx; }
@@ -2589,26 +2657,6 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
 RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov) {
     rdg_real emax = rdg__eval_scan(g, x, w);
     rdg__eval_tail(g, x, w, want_cov, NULL, g->n, emax);
-}
-
-/* Number of workspaces (threads) to use for B independent points. */
-RDG__PRIVATE int rdg__nthreads(size_t B) {
-#if RDG__HAVE_OMP
-    int t = omp_get_max_threads();
-    if ((size_t)t > B) t = (int)B;
-    return t < 1 ? 1 : t;
-#else
-    (void)B;
-    return 1;
-#endif
-}
-
-RDG__PRIVATE int rdg__thread_id(void) {
-#if RDG__HAVE_OMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
 }
 
 RDG__PRIVATE void rdg__pool_free(rdg__ws *pool, int count) {

@@ -404,9 +404,9 @@ static void jac_tan(void) {
             nf = 0; nt = 0;
             for (l = 0; l < k; ++l) { nf += (double)rEf[l] * rEf[l]; nt += (double)rEt[l] * rEt[l]; }
             worst = fmax(worst, fmax(dj / jmax, dq / qmax));
-            if (dj > 1e-9 * jmax || dq > 1e-9 * qmax || orth > 1e-13 || fabs(sqrt(nf) - sqrt(nt)) > 1e-12 * sqrt(nf)) {
+            if (dj > 1e-9 * jmax || dq > 1e-9 * qmax || orth > 1e-13 || fabs(sqrt(nf) - sqrt(nt)) > 1e-9 * sqrt(nf)) {
                 ++bad;
-                printf("  jac_tan d %zu t %g d* %zu: P_N J %.3g, q %.3g, orthogonality %.3g, |rE| %.3g vs %.3g\n",
+                printf("  jac_tan d %zu t %g d* %zu: P_N J %.3g, q %.3g, orthogonality %.3g, |rE| %.17g vs %.17g\n",
                        d, ts[it], ds, dj / jmax, dq / qmax, orth, sqrt(nt), sqrt(nf));
             }
         }
