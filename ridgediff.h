@@ -2046,54 +2046,50 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
     return 1;
 }
 
-/* For SCMS, which needs only the tangent space: the k + 1 largest eigenvalues of A (n x n, full
-   symmetric, destroyed) into w[0..k], its smallest into w[n - 1] (the entries between get
-   w[k], a bound that keeps w descending), and the eigenvectors of the k largest into V's first
-   k columns. Tridiagonalisation as above; the eigenvalues by
-   multisection on Sturm counts of T (dstebz's bisection, 8 points a round in vector lanes);
-   the vectors by inverse iteration on a pivoted LU of T - lam I (dstein), back-transformed
-   through the reflectors. About 4/3 n^3 + O(n^2) flops where the full solver needs 9 n^3.
-   Returns 0 (then run the full solver) when a vector's residual |T z - lam z| stays above
-   8 eps |T| after 5 steps. 1 <= k <= RDG__TOPK, k + 2 <= n; work: 15 n reals. */
+/* The top of the spectrum, all SCMS and the tangent-frame Jacobian need: the k largest
+   eigenpairs of A (n x n, full symmetric, destroyed) into w[0..k-1] and V's first k columns,
+   and the smallest eigenvalue, to ~ 1e-3 |A| only (the frame's tolerances use its size),
+   into w[n - 1]; the entries between get w[k - 1], a bound that keeps w descending.
+   Tridiagonalisation as above; the eigenvalues bracketed by multisection on Sturm counts of T
+   (dstebz's bisection, 8 points a round in vector lanes) until a bracket is below 1e-4 |T| and
+   holds that eigenvalue alone, then inverse iteration with Rayleigh-quotient shifts on a
+   pivoted LU of T - s I (dstein's, with RQI's fast convergence), accepted when the residual
+   |T z - lam z| is below 8 eps |T| with lam +- residual inside the bracket (so lam is that
+   eigenvalue); brackets that stay shared (clusters) are bisected to rounding first and
+   their vectors kept apart by projection. About 4/3 n^3 flops where the full solver needs
+   9 n^3. Returns 0 (then run the full solver) if a vector is not accepted after 6 steps.
+   1 <= k <= RDG__TOPK, k + 1 <= n; work: 15 n reals. */
 #define RDG__TOPK 4
 #define RDG__MSEC 8
-RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg_real *V,
-                               rdg_real *work) {
-    rdg_real *dg = work, *e = dg + n, *bt = e + n, *x = bt + n, *e2 = x + n, *u0 = e2 + n;
-    rdg_real *u1 = u0 + n, *u2 = u1 + n, *ml = u2 + n, *b = ml + n, *pf = b + n, *Z = pf + n;
-    rdg_real xs[(RDG__TOPK + 2) * RDG__MSEC], cnt[(RDG__TOPK + 2) * RDG__MSEC], q[(RDG__TOPK + 2) * RDG__MSEC];
-    rdg_real lo[RDG__TOPK + 2], hi[RDG__TOPK + 2], lam[RDG__TOPK + 2], sc = 0, tn, tiny;
+/* Narrows the brackets [lo, hi) of eigenvalues tg[0..nt) of T = (dg, e2 = e^2) by
+   multisection on Sturm counts (clo, chi: counts below lo, hi), 8 points per active bracket
+   and round, the points of all active brackets in one vectorisable pass. A bracket is done
+   at 2 eps |T|; with coarse != 0 also target nt - 1 (the smallest) at 1e-3 |T| and any other
+   at 1e-4 |T| once it holds its eigenvalue alone (then alone[j] = 1). */
+RDG__PRIVATE void rdg__sturm_narrow(const rdg_real *dg, const rdg_real *e2, size_t n, const size_t *tg,
+                                    size_t nt, size_t k, rdg_real tn, rdg_real *lo, rdg_real *hi,
+                                    rdg_real *clo, rdg_real *chi, int *alone, int coarse) {
+    rdg_real xs[(RDG__TOPK + 1) * RDG__MSEC], cnt[(RDG__TOPK + 1) * RDG__MSEC], q[(RDG__TOPK + 1) * RDG__MSEC];
     const rdg_real piv = RDG__EPS * RDG__EPS * RDG__EPS;   /* smallest Sturm pivot: T ~ 1 */
-    size_t i, j, l, nt = k + 2, tg[RDG__TOPK + 2];
-    int round, done;
-    if (k == 0 || k > RDG__TOPK || k + 2 > n) return 0;
-    for (i = 0; i < n * n; ++i) if (RDG__FABS(A[i]) > sc) sc = RDG__FABS(A[i]);
-    if (!rdg__isfinite(sc)) return 0;
-    if (sc == 0) sc = 1;
-    for (i = 0; i < n * n; ++i) A[i] /= sc;
-    rdg__tridiag(A, n, dg, e, bt, x);
-    tn = rdg__tnorm(dg, e, n);
-    tiny = RDG__EPS * tn;
-    /* targets, as ascending indices: the k + 1 largest, then the smallest */
-    for (j = 0; j <= k; ++j) tg[j] = n - 1 - j;
-    tg[k + 1] = 0;
-    lo[0] = dg[0]; hi[0] = dg[0];
-    for (i = 0; i < n; ++i) {           /* Gershgorin interval */
-        rdg_real r = RDG__FABS(e[i]) + (i ? RDG__FABS(e[i - 1]) : 0);
-        if (dg[i] - r < lo[0]) lo[0] = dg[i] - r;
-        if (dg[i] + r > hi[0]) hi[0] = dg[i] + r;
-        e2[i] = e[i] * e[i];
-    }
-    lo[0] -= tiny; hi[0] += tiny;
-    for (j = 1; j < nt; ++j) { lo[j] = lo[0]; hi[j] = hi[0]; }
+    rdg_real tiny = RDG__EPS * tn;
+    size_t i, j, l, act[RDG__TOPK + 1], na;
+    int round;
     for (round = 0; round < 200; ++round) {
-        size_t L = nt * RDG__MSEC;
-        for (j = 0, done = 1; j < nt; ++j) {
-            rdg_real h = (hi[j] - lo[j]) / (RDG__MSEC + 1);
-            if (hi[j] - lo[j] > RDG__R(2.0) * tiny) done = 0;
-            for (l = 0; l < RDG__MSEC; ++l) xs[j * RDG__MSEC + l] = lo[j] + h * (rdg_real)(l + 1);
+        size_t L;
+        for (j = 0, na = 0; j < nt; ++j) {   /* brackets still to narrow */
+            rdg_real wdt = hi[j] - lo[j];
+            int one = clo[j] == (rdg_real)tg[j] && chi[j] == (rdg_real)tg[j] + 1;
+            if (wdt <= RDG__R(2.0) * tiny) continue;
+            if (coarse && j == k && wdt <= RDG__R(1e-3) * tn) continue;
+            if (coarse && j < k && one && wdt <= RDG__R(1e-4) * tn) { alone[j] = 1; continue; }
+            act[na++] = j;
         }
-        if (done) break;
+        if (na == 0) break;
+        L = na * RDG__MSEC;
+        for (j = 0; j < na; ++j) {
+            rdg_real h = (hi[act[j]] - lo[act[j]]) / (RDG__MSEC + 1);
+            for (l = 0; l < RDG__MSEC; ++l) xs[j * RDG__MSEC + l] = lo[act[j]] + h * (rdg_real)(l + 1);
+        }
         /* cnt = number of eigenvalues below xs: negative pivots of the LDL^T of T - xs */
         for (l = 0; l < L; ++l) { q[l] = dg[0] - xs[l]; cnt[l] = 0; }
         for (i = 0;; ) {
@@ -2105,51 +2101,82 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
             if (++i == n) break;
             for (l = 0; l < L; ++l) q[l] = (dg[i] - xs[l]) - e2[i - 1] / q[l];
         }
-        for (j = 0; j < nt; ++j) {      /* the sub-interval holding eigenvalue tg[j] */
-            rdg_real nlo = lo[j], nhi = hi[j];
+        for (j = 0; j < na; ++j) {      /* the sub-interval holding eigenvalue tg */
+            size_t t = act[j];
             for (l = 0; l < RDG__MSEC; ++l) {
                 rdg_real c = cnt[j * RDG__MSEC + l], xv = xs[j * RDG__MSEC + l];
-                if (c <= (rdg_real)tg[j]) nlo = xv;
-                else if (xv < nhi) nhi = xv;
+                if (c <= (rdg_real)tg[t]) { lo[t] = xv; clo[t] = c; }
+                else if (xv < hi[t]) { hi[t] = xv; chi[t] = c; }
             }
-            lo[j] = nlo; hi[j] = nhi;
         }
     }
+}
+
+RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg_real *V,
+                               rdg_real *work) {
+    rdg_real *dg = work, *e = dg + n, *bt = e + n, *x = bt + n, *e2 = x + n, *u0 = e2 + n;
+    rdg_real *u1 = u0 + n, *u2 = u1 + n, *ml = u2 + n, *b = ml + n, *pf = b + n, *Z = pf + n;
+    rdg_real lo[RDG__TOPK + 1], hi[RDG__TOPK + 1], clo[RDG__TOPK + 1], chi[RDG__TOPK + 1];
+    rdg_real lam[RDG__TOPK + 1], shf[RDG__TOPK + 1], sc = 0, tn, tiny;
+    size_t i, j, l, nt = k + 1, tg[RDG__TOPK + 1];
+    int alone[RDG__TOPK + 1];
+    if (k == 0 || k > RDG__TOPK || k + 1 > n) return 0;
+    for (i = 0; i < n * n; ++i) if (RDG__FABS(A[i]) > sc) sc = RDG__FABS(A[i]);
+    if (!rdg__isfinite(sc)) return 0;
+    if (sc == 0) sc = 1;
+    for (i = 0; i < n * n; ++i) A[i] /= sc;
+    rdg__tridiag(A, n, dg, e, bt, x);
+    tn = rdg__tnorm(dg, e, n);
+    tiny = RDG__EPS * tn;
+    /* targets, as ascending indices: the k largest, then the smallest */
+    for (j = 0; j < k; ++j) tg[j] = n - 1 - j;
+    tg[k] = 0;
+    lo[0] = dg[0]; hi[0] = dg[0];
+    for (i = 0; i < n; ++i) {           /* Gershgorin interval */
+        rdg_real r = RDG__FABS(e[i]) + (i ? RDG__FABS(e[i - 1]) : 0);
+        if (dg[i] - r < lo[0]) lo[0] = dg[i] - r;
+        if (dg[i] + r > hi[0]) hi[0] = dg[i] + r;
+        e2[i] = e[i] * e[i];
+    }
+    lo[0] -= tiny; hi[0] += tiny;
+    for (j = 0; j < nt; ++j) { lo[j] = lo[0]; hi[j] = hi[0]; clo[j] = 0; chi[j] = (rdg_real)n; alone[j] = 0; }
+    rdg__sturm_narrow(dg, e2, n, tg, nt, k, tn, lo, hi, clo, chi, alone, 1);
     for (j = 0; j < nt; ++j) lam[j] = RDG__R(0.5) * (lo[j] + hi[j]);
     /* inverse iteration for the k largest */
     for (j = 0; j < k; ++j) {
-        rdg_real sh = lam[j], res = 0, nrm, *z = Z + j * n;
+        rdg_real sh = lam[j], res = 0, nrm, rq = lam[j], *z = Z + j * n;
         unsigned long long sd = 0x9E3779B97F4A7C15ull * (unsigned long long)(j + 1);
-        int it;
-        /* shifts of close eigenvalues kept 10 eps |T| apart: the factorisations must differ */
-        if (j > 0 && sh > lam[j - 1] - RDG__R(10.0) * tiny) sh = lam[j - 1] - RDG__R(10.0) * tiny;
-        /* LU of T - sh I with row interchanges (pf[i]: rows i, i + 1 swapped); U has the
-           diagonals u0, u1, u2, L the multipliers ml; a pivot below eps |T| becomes eps |T| */
-        u0[0] = dg[0] - sh; u1[0] = n > 1 ? e[0] : 0;
-        for (i = 0; i + 1 < n; ++i) {
-            rdg_real an = dg[i + 1] - sh, en = i + 2 < n ? e[i + 1] : 0, mt;
-            if (RDG__FABS(e[i]) > RDG__FABS(u0[i])) {
-                rdg_real t1 = u1[i];
-                mt = u0[i] / e[i];
-                pf[i] = 1;
-                u0[i] = e[i]; u1[i] = an; u2[i] = en;
-                u0[i + 1] = t1 - mt * an; u1[i + 1] = -mt * en;
-            } else {
-                if (RDG__FABS(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
-                mt = e[i] / u0[i];
-                pf[i] = 0;
-                u2[i] = 0;
-                u0[i + 1] = an - mt * u1[i]; u1[i + 1] = en;
-            }
-            ml[i] = mt;
-        }
-        if (RDG__FABS(u0[n - 1]) < tiny) u0[n - 1] = u0[n - 1] < 0 ? -tiny : tiny;
+        int it, ok = 0;
+        /* shifts of a cluster kept 10 eps |T| apart, so the factorisations differ */
+        if (!alone[j] && j > 0 && sh > shf[j - 1] - RDG__R(10.0) * tiny) sh = shf[j - 1] - RDG__R(10.0) * tiny;
+        shf[j] = sh;
         for (i = 0; i < n; ++i) {                  /* a deterministic start in [-1/2, 1/2) */
             unsigned long long r = rdg__splitmix(&sd);
             b[i] = (rdg_real)(r >> 11) * RDG__R(1.1102230246251565e-16) - RDG__R(0.5);
         }
-        for (it = 0; it < 5; ++it) {
+        for (it = 0; it < 6 && !ok; ++it) {
             int pass;
+            /* LU of T - sh I with row interchanges (pf[i]: rows i, i + 1 swapped); U has the
+               diagonals u0, u1, u2, L the multipliers ml; a pivot below eps |T| becomes eps |T| */
+            u0[0] = dg[0] - sh; u1[0] = n > 1 ? e[0] : 0;
+            for (i = 0; i + 1 < n; ++i) {
+                rdg_real an = dg[i + 1] - sh, en = i + 2 < n ? e[i + 1] : 0, mt;
+                if (RDG__FABS(e[i]) > RDG__FABS(u0[i])) {
+                    rdg_real t1 = u1[i];
+                    mt = u0[i] / e[i];
+                    pf[i] = 1;
+                    u0[i] = e[i]; u1[i] = an; u2[i] = en;
+                    u0[i + 1] = t1 - mt * an; u1[i + 1] = -mt * en;
+                } else {
+                    if (RDG__FABS(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
+                    mt = e[i] / u0[i];
+                    pf[i] = 0;
+                    u2[i] = 0;
+                    u0[i + 1] = an - mt * u1[i]; u1[i + 1] = en;
+                }
+                ml[i] = mt;
+            }
+            if (RDG__FABS(u0[n - 1]) < tiny) u0[n - 1] = u0[n - 1] < 0 ? -tiny : tiny;
             for (i = 0; i + 1 < n; ++i) {           /* b <- L^-1 P b */
                 if (pf[i] != 0) { rdg_real t1 = b[i]; b[i] = b[i + 1]; b[i + 1] = t1; }
                 b[i + 1] -= ml[i] * b[i];
@@ -2171,17 +2198,35 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
             nrm = RDG__SQRT(nrm);
             if (!(nrm > 0) || !rdg__isfinite(nrm)) return 0;
             for (i = 0; i < n; ++i) z[i] /= nrm;
-            res = 0;
+            /* T z, its Rayleigh quotient and residual */
+            rq = 0;
             for (i = 0; i < n; ++i) {
-                rdg_real s = (dg[i] - lam[j]) * z[i];
+                rdg_real s = dg[i] * z[i];
                 if (i > 0) s += e[i - 1] * z[i - 1];
                 if (i + 1 < n) s += e[i] * z[i + 1];
-                res += s * s;
+                b[i] = s;
+                rq += s * z[i];
             }
-            if (it >= 1 && RDG__SQRT(res) <= RDG__R(8.0) * tiny) break;
+            if (!alone[j]) rq = lam[j];
+            res = 0;
+            for (i = 0; i < n; ++i) res += (b[i] - rq * z[i]) * (b[i] - rq * z[i]);
+            res = RDG__SQRT(res);
+            if (alone[j]) ok = it >= 1 && res <= RDG__R(8.0) * tiny && rq - res > lo[j] && rq + res < hi[j];
+            else ok = it >= 1 && res <= RDG__R(8.0) * tiny;
+            if (alone[j] && rq > lo[j] && rq < hi[j]) sh = rq;
             memcpy(b, z, n * sizeof(rdg_real));
         }
-        if (it == 5) return 0;
+        if (!ok && alone[j]) {
+            /* an eigenvalue alone in its bracket but within rounding of a neighbour (a
+               rank-deficient C): bisect it to rounding and treat it as a cluster */
+            alone[j] = 0;
+            rdg__sturm_narrow(dg, e2, n, tg + j, 1, 1, tn, lo + j, hi + j, clo + j, chi + j, alone + j, 0);
+            lam[j] = RDG__R(0.5) * (lo[j] + hi[j]);
+            --j;
+            continue;
+        }
+        if (!ok) return 0;
+        lam[j] = rq;
     }
     /* z <- H_0 (H_1 (.. H_{n-3} z)), then the largest component positive */
     for (j = 0; j < k; ++j) {
@@ -2201,8 +2246,9 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
         for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
         w[j] = lam[j] * sc;
     }
-    for (j = k; j + 1 < n; ++j) w[j] = lam[k] * sc;
-    w[n - 1] = lam[k + 1] * sc;
+    for (j = k; j + 1 < n; ++j) w[j] = w[k - 1];
+    w[n - 1] = lam[k] * sc;
+    if (w[n - 1] > w[k - 1]) w[n - 1] = w[k - 1];   /* a coarse bracket of a tiny spectrum */
     return 1;
 }
 
@@ -2824,10 +2870,11 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
-/* The top of the frame, all an SCMS step needs (k = d*) and all rdg__jac_tan needs (k = d* + 1):
-   V's first k columns and mu, lam at 0..k, d - 1 (the entries between hold the bound mu_k), by
-   rdg__eigh_top, where it pays (k <= RDG__TOPK, d >= 16); else the full frame (which serves
-   every caller too). Returns 1 for the top part only. */
+/* The top of the frame, all an SCMS step and rdg__jac_tan need (k = d* + 1: the tangent
+   vectors, mu_d* and its vector): V's first k columns, mu and lam at 0..k-1 and d - 1 (mu_{d-1}
+   to ~ 1e-3 |C|; the entries between hold the bound mu_{k-1}), by rdg__eigh_top where it pays
+   (k <= RDG__TOPK, d >= 16); else the full frame, which serves every caller too. Returns 1
+   for the top part only. */
 RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k) {
     size_t j, d = w->d;
     rdg_real as = w->a / w->s2;
@@ -3275,9 +3322,9 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
     rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d, *JtJ = xs + d;
     int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0, tan = 0;
-    /* the tangent-frame Jacobian (rdg__jac_tan) needs d* + 1 top vectors; SCMS computes them */
-    size_t ntop = ds + 1 <= RDG__TOPK && po->method == RDG_PROJECT_LM ? ds + 1 : ds;
-    int lmtan = ntop == ds + 1 && d >= 16;
+    /* SCMS and the tangent-frame Jacobian (rdg__jac_tan) need the d* + 1 top eigenpairs */
+    size_t ntop = ds + 1;
+    int lmtan = ntop <= RDG__TOPK && d >= 16 && po->method == RDG_PROJECT_LM;
 
     /* SCMS: x <- x + P_N (a m - x) = x + s^2 r */
     memcpy(x, y, d * sizeof(rdg_real));

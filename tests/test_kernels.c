@@ -281,9 +281,9 @@ static void eigh_ql(void) {
     CHECK(bad == 0, "eigh_ql: %zu of %zu matrices out of tolerance", bad, cases);
 }
 
-/* The tangent-only solver for SCMS against the full one: the d* + 1 largest and the smallest
-   eigenvalues, residuals of the top vectors, and their projector (scaled by the eigengap, the
-   size its rounding is set by), over the same families of spectra. */
+/* The top-of-spectrum solver against the full one: the k largest eigenvalues, residuals of
+   their vectors and their projector (scaled by the eigengap, the size its rounding is set by),
+   the smallest eigenvalue to its 1e-3 |T| bracket, over the same families of spectra. */
 static void eigh_top(void) {
     static const size_t ns[] = {3, 5, 8, 16, 31, 32, 64};
     rdg_real v[64];
@@ -297,7 +297,7 @@ static void eigh_top(void) {
             size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
             rdg_real *A, *B, *V, *V2, *wk, *w, *w2, an = 0;
             double dw = 0, res = 0, pr = 0, gap;
-            if (k + 2 > n) continue;
+            if (k + 1 > n) continue;
             A = (rdg_real *)calloc(5 * n * n + 20 * n, sizeof(rdg_real));
             if (!A) { CHECK(0, "alloc"); return; }
             B = A + n * n; V = B + n * n; V2 = V + n * n; wk = V2 + n * n; w = wk + n * n + 15 * n; w2 = w + n;
@@ -315,12 +315,15 @@ static void eigh_top(void) {
             an = an > 0 ? RDG__SQRT(an) : 1;
             ++cases;
             memcpy(B, A, n * n * sizeof(rdg_real));
-            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; free(A); continue; }
+            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; printf("  eigh_top kind %d n %zu k %zu: not accepted\n", kind, n, k); free(A); continue; }
             memcpy(B, A, n * n * sizeof(rdg_real));
             rdg__eigh_ql(B, n, w2, V2, wk);
-            for (j = 0; j <= k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
-            dw = fmax(dw, fabs((double)(w[n - 1] - w2[n - 1])));
-            for (j = k + 1; j + 1 < n; ++j) if (w[j] != w[k]) ++bad;
+            for (j = 0; j < k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
+            if (fabs((double)(w[n - 1] - w2[n - 1])) > 1e-3 * sqrt((double)n) * (double)an) {
+                ++bad;
+                printf("  eigh_top kind %d n %zu k %zu: smallest %.17g vs %.17g\n", kind, n, k, (double)w[n - 1], (double)w2[n - 1]);
+            }
+            for (j = k; j + 1 < n; ++j) if (w[j] != w[k - 1]) ++bad;
             for (j = 0; j < k; ++j) for (i = 0; i < n; ++i) {
                 double s = 0;
                 for (l = 0; l < n; ++l) s += (double)A[i * n + l] * (double)V[l * n + j];
@@ -364,7 +367,7 @@ static void jac_tan(void) {
         rdg_real *rEt = (rdg_real *)malloc(k * sizeof(rdg_real)), *rEf = (rdg_real *)malloc(k * sizeof(rdg_real));
         rdg_gmm g;
         rdg__ws wf, wt;
-        double jmax = 0, dj = 0, qmax = 0, dq = 0, orth = 0, nf, nt;
+        double jmax = 0, dj = 0, qmax = 0, dq = 0, orth = 0, nf, nt, qtol;
         int okf, okt;
         if (!X || !y || !JEf || !JEt || !qf || !qt || !rEt || !rEf) { CHECK(0, "alloc"); return; }
         for (i = 0; i < N; ++i) {            /* a noisy curve, so the top of C is separated */
@@ -403,8 +406,10 @@ static void jac_tan(void) {
             }
             nf = 0; nt = 0;
             for (l = 0; l < k; ++l) { nf += (double)rEf[l] * rEf[l]; nt += (double)rEt[l] * rEt[l]; }
-            worst = fmax(worst, fmax(dj / jmax, dq / qmax));
-            if (dj > 1e-9 * jmax || dq > 1e-9 * qmax || orth > 1e-13 || fabs(sqrt(nf) - sqrt(nt)) > 1e-9 * sqrt(nf)) {
+            worst = fmax(worst, dj / jmax);
+            /* q is a sum over v_d*, whose rounding grows as eps |C| / (mu_d* - mu_{d*+1}) */
+            qtol = fmax(1e-9, 64 * RDG__EPS * (double)wf.mu[0] / (double)(wf.mu[ds] - wf.mu[ds + 1]));
+            if (dj > 1e-9 * jmax || dq > qtol * qmax || orth > 1e-13 || fabs(sqrt(nf) - sqrt(nt)) > 1e-9 * sqrt(nf)) {
                 ++bad;
                 printf("  jac_tan d %zu t %g d* %zu: P_N J %.3g, q %.3g, orthogonality %.3g, |rE| %.17g vs %.17g\n",
                        d, ts[it], ds, dj / jmax, dq / qmax, orth, sqrt(nt), sqrt(nf));
@@ -413,7 +418,7 @@ static void jac_tan(void) {
         rdg__ws_free(&wf); rdg__ws_free(&wt);
         free(X); free(y); free(JEf); free(JEt); free(qf); free(qt); free(rEt); free(rEf);
     }
-    printf("  jac_tan: %zu cases, worst relative difference from the eigenvector form %.3g\n", cases, worst);
+    printf("  jac_tan: %zu cases, worst relative difference of P_N J from the eigenvector form %.3g\n", cases, worst);
     CHECK(bad == 0, "jac_tan: %zu of %zu cases differ", bad, cases);
 }
 
