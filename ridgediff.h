@@ -2346,6 +2346,16 @@ RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
     return 1;
 }
 
+/* u . v with eight partial sums (one vector register's worth): no chain of n dependent
+   FMAs, and the same order on every call. */
+RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
+    rdg_real p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i, l;
+    for (i = 0; i + 8 <= n; i += 8) for (l = 0; l < 8; ++l) p[l] += u[i + l] * v[i + l];
+    for (l = 0; i < n; ++i, ++l) p[l] += u[i] * v[i];
+    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
 /* Cholesky A = L L^T in place (lower half read and written); 0 unless positive definite. */
 RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
     size_t i, j, k;
@@ -3039,18 +3049,17 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
     for (a = 0; a <= ds; ++a) for (i = 0; i < d; ++i) Vc[a * d + i] = w->V[i * d + a];
     for (a = 0; a < ds; ++a) {
         rdg_real ga = 0;
-        for (i = 0; i < d; ++i) ga += Vc[a * d + i] * w->g[i];
+        ga = rdg__dot(Vc + a * d, w->g, d);
         for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
         for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {      /* S_a, lower half, by tiles */
             size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
             for (p = 0; p < P; ++p) {
                 rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa = 0, pe = 0, wk = w->w[k0 + p];
                 rdg__centred(g, w, k0 + p, c);
-                for (j = 0; j < d; ++j) pa += Vc[a * d + j] * c[j];
-                pa *= wk;
+                pa = wk * rdg__dot(Vc + a * d, c, d);
                 for (j = 0; j < d; ++j) wc[j] = pa * c[j];
                 if (a == 0) {
-                    for (j = 0; j < d; ++j) pe += Vc[ds * d + j] * c[j];
+                    pe = rdg__dot(Vc + ds * d, c, d);
                     pe = wk * pe * pe;
                     for (j = 0; j < d; ++j) w->qt[j] += pe * c[j];
                 }
@@ -3230,12 +3239,6 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
     return RDG_OK;
 }
 
-RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
-    size_t i;
-    rdg_real s = 0;
-    for (i = 0; i < n; ++i) s += u[i] * v[i];
-    return s;
-}
 
 /* Least-squares multiplier lh = argmin |xy + JE^T lh| (JE: k x d), via the k x k normal
    equations; 0 when they are singular. */
