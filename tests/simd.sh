@@ -1,8 +1,9 @@
 #!/bin/sh
-# The SIMD paths (`make simd`, part of `make test`): the whole unit suite again, compiled with
-# AVX2+FMA and with -march=native (AVX-512 where the CPU has it), so that the vector kernels
-# run the same tests as the scalar default build; tests/test_kernels.c holds each kernel to its
-# scalar reference. A flag set the compiler or the CPU lacks is skipped with a note.
+# The SIMD paths (`make simd`, part of `make test`): the unit suite again, compiled with
+# -march=native (AVX-512 where the CPU has it; the whole suite) and with AVX2+FMA (the kernel,
+# density, ridge, sampler and linalg suites), so that the vector kernels run the same tests as
+# the scalar default build; tests/test_kernels.c holds each kernel to its scalar reference.
+# A flag set the compiler or the CPU lacks is skipped with a note.
 CC=${CC:-cc}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
@@ -18,7 +19,11 @@ for tag in avx2 native; do
     fi
     mkdir -p "build/simd-$tag"
     bins=""
-    for src in tests/test_*.c; do
+    # AVX2: the kernels against their references and the suites that run them most;
+    # -march=native (AVX-512 here): the whole suite
+    srcs="tests/test_*.c"
+    [ $tag = avx2 ] && srcs="tests/test_kernels.c tests/test_density.c tests/test_ridge.c tests/test_sampler.c tests/test_linalg.c"
+    for src in $srcs; do
         b="build/simd-$tag/$(basename "$src" .c)"
         $CC -std=c99 -Wall -Wextra -pedantic -Werror -O2 $flags $OMP -I. -o "$b" "$src" -lm || { echo "simd: FAIL build $b"; status=1; continue; }
         bins="$bins $b"

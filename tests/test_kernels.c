@@ -228,15 +228,16 @@ static void eigh_ql(void) {
     size_t in, i, j, k, bad = 0, cases = 0;
     int kind, rep;
     double worst_res = 0, worst_orth = 0, worst_w = 0;
+    rdg_real *buf = (rdg_real *)malloc((6 * 64 * 64 + 9 * 64) * sizeof(rdg_real));   /* one buffer: */
+    if (!buf) { CHECK(0, "alloc"); return; }                                           /* ASan is slow */
     rdg_rng_init(&r, 5, 0);
     for (kind = 0; kind < 8; ++kind) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in)
-        for (rep = 0; rep < 4; ++rep) {
+        for (rep = 0; rep < (ns[in] >= 32 ? 2 : 4); ++rep) {   /* fewer of the big ones: ASan */
             size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
-            rdg_real *A = (rdg_real *)calloc(6 * n * n + 9 * n, sizeof(rdg_real));
-            rdg_real *B = A + n * n, *V = B + n * n, *V2 = V + n * n, *wk = V2 + n * n;
+            rdg_real *A = buf, *B = A + n * n, *V = B + n * n, *V2 = V + n * n, *wk = V2 + n * n;
             rdg_real *w = wk + n * n + 5 * n, *w2 = w + n, v[64], an = 0, scale = 1;
             double res = 0, orth = 0, dw = 0;
-            if (!A) { CHECK(0, "alloc"); return; }
+            memset(buf, 0, (6 * n * n + 9 * n) * sizeof(rdg_real));
             if (kind == 6) scale = 1e-250;
             if (kind == 7) scale = 1e+150;
             for (k = 0; k < rk; ++k) {      /* sum of rk outer products */
@@ -254,7 +255,7 @@ static void eigh_ql(void) {
             if (an == 0) an = 1;
             memcpy(B, A, n * n * sizeof(rdg_real));
             ++cases;
-            if (!rdg__eigh_ql(B, n, w, V, wk)) { ++bad; free(A); continue; }
+            if (!rdg__eigh_ql(B, n, w, V, wk)) { ++bad; continue; }
             memcpy(B, A, n * n * sizeof(rdg_real));
             rdg__jacobi(B, n, w2, V2);
             for (j = 0; j < n; ++j) {
@@ -274,8 +275,8 @@ static void eigh_ql(void) {
                 printf("  eigh_ql kind %d n %zu: residual %.3g orthogonality %.3g eigenvalues %.3g\n",
                        kind, n, res, orth, dw);
             }
-            free(A);
         }
+    free(buf);
     printf("  eigh_ql: %zu matrices, worst residual %.1f eps |A|, orthogonality %.1f eps, eigenvalues vs Jacobi %.1f eps |A|\n",
            cases, worst_res / RDG__EPS, worst_orth / RDG__EPS, worst_w / RDG__EPS);
     CHECK(bad == 0, "eigh_ql: %zu of %zu matrices out of tolerance", bad, cases);
@@ -291,15 +292,17 @@ static void eigh_top(void) {
     size_t in, i, j, k, l, cases = 0, bad = 0;
     int kind, rep;
     double worst_w = 0, worst_res = 0, worst_p = 0;
+    rdg_real *buf = (rdg_real *)malloc((5 * 64 * 64 + 20 * 64) * sizeof(rdg_real));
+    if (!buf) { CHECK(0, "alloc"); return; }
     rdg_rng_init(&r, 6, 0);
     for (kind = 0; kind < 7; ++kind) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in)
-        for (k = 1; k <= RDG__TOPK; ++k) for (rep = 0; rep < 3; ++rep) {
+        for (k = 1; k <= RDG__TOPK; ++k) for (rep = 0; rep < (ns[in] >= 32 ? 1 : 3); ++rep) {
             size_t n = ns[in], rk = kind == 1 ? 1 : kind == 2 ? (n + 1) / 2 : kind == 3 ? 3 : n;
             rdg_real *A, *B, *V, *V2, *wk, *w, *w2, an = 0;
             double dw = 0, res = 0, pr = 0, gap;
             if (k + 1 > n) continue;
-            A = (rdg_real *)calloc(5 * n * n + 20 * n, sizeof(rdg_real));
-            if (!A) { CHECK(0, "alloc"); return; }
+            A = buf;
+            memset(buf, 0, (5 * n * n + 20 * n) * sizeof(rdg_real));
             B = A + n * n; V = B + n * n; V2 = V + n * n; wk = V2 + n * n; w = wk + n * n + 15 * n; w2 = w + n;
             for (l = 0; l < rk; ++l) {
                 rdg_real sk = kind == 4 ? (rdg_real)pow(10.0, -8.0 * (double)rdg_rng_uniform(&r)) : 1;
@@ -315,7 +318,7 @@ static void eigh_top(void) {
             an = an > 0 ? RDG__SQRT(an) : 1;
             ++cases;
             memcpy(B, A, n * n * sizeof(rdg_real));
-            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; printf("  eigh_top kind %d n %zu k %zu: not accepted\n", kind, n, k); free(A); continue; }
+            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; printf("  eigh_top kind %d n %zu k %zu: not accepted\n", kind, n, k); continue; }
             memcpy(B, A, n * n * sizeof(rdg_real));
             rdg__eigh_ql(B, n, w2, V2, wk);
             for (j = 0; j < k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
@@ -343,8 +346,8 @@ static void eigh_top(void) {
                 printf("  eigh_top kind %d n %zu k %zu: eigenvalues %.3g residual %.3g projector x gap %.3g\n",
                        kind, n, k, dw, res, pr);
             }
-            free(A);
         }
+    free(buf);
     printf("  eigh_top: %zu cases, worst eigenvalue %.1f eps |A|, residual %.1f eps |A|, projector x gap %.1f eps |A|\n",
            cases, worst_w / RDG__EPS, worst_res / RDG__EPS, worst_p / RDG__EPS);
     CHECK(bad == 0, "eigh_top: %zu of %zu cases out of tolerance", bad, cases);
