@@ -2654,10 +2654,14 @@ RDG__PRIVATE void rdg__cov_tile(const rdg_gmm *g, rdg__ws *w, size_t k0) {
         if (d == 2) rdg__cov_d2(g, w, k0, P); else rdg__cov_small(g, w, k0, P, d);
         return;
     }
-    for (p = 0; p < P; ++p) {
+    for (p = 0; p < P; ++p) {           /* rdg__centred and the weighting in one pass */
         rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, wk = w->w[k0 + p];
-        rdg__centred(g, w, k0 + p, c);
-        for (j = 0; j < d; ++j) wc[j] = wk * c[j];
+        const rdg_real *xi = g->x + w->idx[k0 + p] * d, *xr = g->x + w->ref * d, *dm = w->dm;
+        for (j = 0; j < d; ++j) {
+            rdg_real v = (xi[j] - xr[j]) - dm[j];
+            c[j] = v;
+            wc[j] = wk * v;
+        }
     }
     rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
 }
