@@ -2318,9 +2318,8 @@ RDGDEF rdg_status rdg_lu_solve(const rdg_real *LU, size_t n, const size_t *piv, 
     return RDG_OK;
 }
 
-/* Solves the symmetric positive definite system A x = b by Cholesky (A overwritten by its factor).
-   Returns 0 when A is not positive definite. Used inside the solvers, never exported. */
-RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
+/* Cholesky A = L L^T in place (lower half read and written); 0 unless positive definite. */
+RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
     size_t i, j, k;
     for (j = 0; j < n; ++j) {
         rdg_real s = A[j * n + j];
@@ -2334,6 +2333,14 @@ RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
             A[i * n + j] = v / s;
         }
     }
+    return 1;
+}
+
+/* Solves the symmetric positive definite system A x = b by Cholesky (A overwritten by its factor).
+   Returns 0 when A is not positive definite. Used inside the solvers, never exported. */
+RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
+    size_t i, k;
+    if (!rdg__chol(A, n)) return 0;
     for (i = 0; i < n; ++i) {
         rdg_real s = b[i];
         for (k = 0; k < i; ++k) s -= A[i * n + k] * b[k];
@@ -2357,23 +2364,6 @@ RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
     return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
 }
 
-/* Cholesky A = L L^T in place (lower half read and written); 0 unless positive definite. */
-RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
-    size_t i, j, k;
-    for (j = 0; j < n; ++j) {
-        rdg_real s = A[j * n + j];
-        for (k = 0; k < j; ++k) s -= A[j * n + k] * A[j * n + k];
-        if (!(s > 0)) return 0;
-        s = RDG__SQRT(s);
-        A[j * n + j] = s;
-        for (i = j + 1; i < n; ++i) {
-            rdg_real v = A[i * n + j];
-            for (k = 0; k < j; ++k) v -= A[i * n + k] * A[j * n + k];
-            A[i * n + j] = v / s;
-        }
-    }
-    return 1;
-}
 
 /* Y <- (L L^T)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
    operations (each a contiguous axpy). */
