@@ -3319,7 +3319,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
     rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d, *JtJ = xs + d;
-    int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0, tan = 0;
+    int it, conv = 0, iters = 0, have_best, collapsing = 0, undef = 0;
     /* SCMS and the tangent-frame Jacobian (rdg__jac_tan) need the d* + 1 top eigenpairs */
     size_t ntop = ds + 1;
     int lmtan = ntop <= RDG__TOPK && d >= 16 && po->method == RDG_PROJECT_LM;
@@ -3328,7 +3328,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     memcpy(x, y, d * sizeof(rdg_real));
     for (it = 0;; ++it) {
         rdg__eval(g, x, cur, 1);
-        tan = rdg__frame_tan(cur, ntop);
+        (void)rdg__frame_tan(cur, ntop);
         res0 = rdg__resid_tan(cur, ds, r0);
         if (it == 0) resid0 = res0;
         if (s2 * res0 <= po->tolr) { conv = 1; break; }
@@ -3342,7 +3342,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         rdg__report(po, cur, x, y, resid0, res0, it, conv, info);
         return;
     }
-    if (tan && !lmtan) rdg__frame(cur);  /* the eigenvector form of J needs the whole frame */
+    /* (the frame is whole unless lmtan: rdg__frame_tan returns the top part only where lmtan
+       holds; rdg__jac_tan serves either) */
     if (!lmtan) res0 = rdg__resid(cur, ds, rE0, r0);
     /* keep the SCMS point: it is a ridge point, the best answer when LM cannot finish */
     memcpy(xs, x, d * sizeof(rdg_real));
