@@ -3043,13 +3043,12 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
     for (j = 0; j < d; ++j) w->qt[j] = 0;
     for (a = 0; a <= ds; ++a) for (i = 0; i < d; ++i) Vc[a * d + i] = w->V[i * d + a];
     for (a = 0; a < ds; ++a) {
-        rdg_real ga = 0;
-        ga = rdg__dot(Vc + a * d, w->g, d);
+        rdg_real ga = rdg__dot(Vc + a * d, w->g, d);
         for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
         for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {      /* S_a, lower half, by tiles */
             size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
             for (p = 0; p < P; ++p) {
-                rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa = 0, pe = 0, wk = w->w[k0 + p];
+                rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa, pe, wk = w->w[k0 + p];
                 rdg__centred(g, w, k0 + p, c);
                 pa = wk * rdg__dot(Vc + a * d, c, d);
                 for (j = 0; j < d; ++j) wc[j] = pa * c[j];
