@@ -3064,12 +3064,12 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
         for (l = 0; l < ds; ++l) {                 /* Y = P_N S_a: rows minus v_l (v_l^T S_a) */
             rdg_real *u = w->zz;
             for (j = 0; j < d; ++j) u[j] = 0;
-            for (i = 0; i < d; ++i) { rdg_real vi = w->V[i * d + l]; for (j = 0; j < d; ++j) u[j] += vi * Y[i * d + j]; }
-            for (i = 0; i < d; ++i) { rdg_real vi = w->V[i * d + l]; for (j = 0; j < d; ++j) Y[i * d + j] -= vi * u[j]; }
+            for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) u[j] += vi * Y[i * d + j]; }
+            for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) Y[i * d + j] -= vi * u[j]; }
         }
         for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {   /* K_a, lower half */
             rdg_real s = -w->C[i * d + j];
-            for (l = 0; l < ds; ++l) s += gam * w->V[i * d + l] * w->V[j * d + l];
+            for (l = 0; l < ds; ++l) s += gam * Vc[l * d + i] * Vc[l * d + j];
             K[i * d + j] = s + (i == j ? w->mu[a] : 0);
         }
         if (!rdg__chol(K, d)) return 0;
