@@ -214,6 +214,22 @@ typedef struct rdg_density_out {
 RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real *y, size_t B,
                                    rdg_density_out *out);
 
+/* A reusable context for many rdg_density_eval calls on one view: it keeps the transposed
+   data and the per-thread workspaces (about 16 N + 60 d^2 bytes per query in flight), so
+   that a call after the first allocates nothing. Fresh pages cost more than the arithmetic
+   on some machines (virtual ones above all, and more so from several threads at once).
+   Results are bit-identical to rdg_density_eval's. The view g (and its points) must outlive
+   the context and keep its x, n and d (a call on a changed view returns RDG_ERR_INVALID);
+   g->drop is read at each call. A context serves one call at a time: give each calling
+   thread its own. create: RDG_ERR_INVALID (NULL or bad view), RDG_ERR_NOMEM. */
+typedef struct rdg_density_ctx rdg_density_ctx;
+RDGDEF rdg_status rdg_density_ctx_create(const rdg_gmm *g, rdg_density_ctx **ctx);
+RDGDEF void rdg_density_ctx_free(rdg_density_ctx *ctx);
+/* rdg_density_eval through a context: the same arguments, outputs and errors (and
+   RDG_ERR_INVALID for a NULL context). */
+RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const rdg_real *y, size_t B,
+                                       rdg_density_out *out);
+
 /* Third-derivative contraction at one point y: out_k = u^T (d_k H(y)) v
    = (a^3/s^6) sum_n w_n (u.c_n)(v.c_n) c_nk, c_n = x_n - m (MATH.md 2), in O(N d) - the full
    d^3 tensor is never formed. u, v, out have d entries. */
@@ -2545,19 +2561,18 @@ RDG__PRIVATE int rdg__thread_id(void) {
 #endif
 }
 
-/* Gives the count workspaces of a pool one shared transposed copy of the data, in panels of
-   RDG__TILE points (d x TILE each), so that the distance kernel runs over contiguous points
-   and a panel stays in cache. Returns 0 without memory (the pool is left as it was). */
-RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
+/* One transposed copy of the data, in panels of RDG__TILE points (d x TILE each), so that the
+   distance kernel runs over contiguous points and a panel stays in cache; the N norms |x_i|^2
+   follow the panels. NULL without memory. */
+RDG__PRIVATE rdg_real *rdg__xt_build(const rdg_gmm *g) {
     size_t n = g->n, d = g->d, npan = n / RDG__TILE + (n % RDG__TILE != 0);
-    int k, ok = 1, ip;
+    int ok = 1, ip;
     rdg_real *xt, *xx;
-    if (count < 1 || pool[0].xt_own) return 1;
     xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d + 1, &ok), sizeof(rdg_real));
-    if (!ok || !xt) return 0;
+    if (!ok || !xt) return NULL;
     xx = xt + (n + RDG__TILE) * d;
-    /* panels of RDG__TILE points, each d x TILE, in parallel: the copy (and the first touch of
-       its pages, costly on some virtual machines) is as large as a score-only pass */
+    /* panels in parallel: the copy (and the first touch of its pages, costly on some virtual
+       machines) is as large as a score-only pass */
     RDG__OMP(parallel for schedule(static) num_threads(rdg__nthreads(npan)))
     for (ip = 0; ip < (int)npan; ++ip) {
         size_t i0 = (size_t)ip * RDG__TILE, i1 = n - i0 < RDG__TILE ? n : i0 + RDG__TILE, i, j;
@@ -2572,8 +2587,24 @@ RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
             xx[i] = r;
         }
     }
+    return xt;
+}
+
+/* Points the count workspaces of a pool at a transposed copy xt of g's data (not owned). */
+RDG__PRIVATE void rdg__pool_share_xt(rdg__ws *pool, int count, const rdg_gmm *g, const rdg_real *xt) {
+    int k;
+    for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xt + (g->n + RDG__TILE) * g->d; }
+}
+
+/* Gives the count workspaces of a pool one shared transposed copy of the data, owned by the
+   first. Returns 0 without memory (the pool is left as it was). */
+RDG__PRIVATE int rdg__pool_xt(rdg__ws *pool, int count, const rdg_gmm *g) {
+    rdg_real *xt;
+    if (count < 1 || pool[0].xt_own) return 1;
+    xt = rdg__xt_build(g);
+    if (!xt) return 0;
     pool[0].xt_own = xt;
-    for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xx; }
+    rdg__pool_share_xt(pool, count, g, xt);
     return 1;
 }
 
@@ -2743,15 +2774,89 @@ RDG__PRIVATE rdg_status rdg__batch_check(const rdg_gmm *g, rdg_real t, const rdg
     return RDG_OK;
 }
 
+/* The reusable part of rdg_density_eval: workspaces grown to the largest call so far, and the
+   transposed data built by the first call that streams it. */
+struct rdg_density_ctx {
+    const rdg_gmm *g;           /* the view                                                */
+    const rdg_real *x;          /* its points, count and dimension when the context was made */
+    size_t n, d;
+    rdg__ws *pool;              /* cap workspaces                                          */
+    int cap;
+    rdg_real *xt;               /* rdg__xt_build's copy, or NULL                           */
+};
+
+RDG__PRIVATE void rdg__dctx_init(rdg_density_ctx *c, const rdg_gmm *g) {
+    memset(c, 0, sizeof *c);
+    c->g = g; c->x = g->x; c->n = g->n; c->d = g->d;
+}
+
+RDG__PRIVATE void rdg__dctx_release(rdg_density_ctx *c) {
+    rdg__pool_free(c->pool, c->cap);
+    rdg_free(c->xt);
+    c->pool = NULL; c->cap = 0; c->xt = NULL;
+}
+
+RDGDEF rdg_status rdg_density_ctx_create(const rdg_gmm *g, rdg_density_ctx **ctx) {
+    rdg_density_ctx *c;
+    if (!ctx) return RDG_ERR_INVALID;
+    *ctx = NULL;
+    if (!rdg__gmm_ok(g)) return RDG_ERR_INVALID;
+    c = (rdg_density_ctx *)rdg__alloc(1, sizeof *c);
+    if (!c) return RDG_ERR_NOMEM;
+    rdg__dctx_init(c, g);
+    *ctx = c;
+    return RDG_OK;
+}
+
+RDGDEF void rdg_density_ctx_free(rdg_density_ctx *ctx) {
+    if (!ctx) return;
+    rdg__dctx_release(ctx);
+    rdg_free(ctx);
+}
+
+/* Makes room for count workspaces (and the transposed data when want_xt) and sets their time. */
+RDG__PRIVATE rdg_status rdg__dctx_reserve(rdg_density_ctx *c, int count, int want_xt, rdg_real t) {
+    int k;
+    if (c->cap < count) {
+        rdg__pool_free(c->pool, c->cap);
+        c->cap = 0;
+        c->pool = rdg__pool_alloc(count, c->n, c->d, t);
+        if (!c->pool) return RDG_ERR_NOMEM;
+        c->cap = count;
+        if (c->xt) rdg__pool_share_xt(c->pool, c->cap, c->g, c->xt);
+    }
+    if (want_xt && !c->xt) {
+        c->xt = rdg__xt_build(c->g);
+        if (!c->xt) return RDG_ERR_NOMEM;
+        rdg__pool_share_xt(c->pool, c->cap, c->g, c->xt);
+    }
+    for (k = 0; k < count; ++k) rdg_ou(t, &c->pool[k].a, &c->pool[k].s2);
+    return RDG_OK;
+}
+
 RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real *y, size_t B,
                                    rdg_density_out *out) {
+    rdg_density_ctx c;
+    rdg_status st;
+    if (!g) return RDG_ERR_INVALID;
+    rdg__dctx_init(&c, g);
+    st = rdg_density_eval_ctx(&c, t, y, B, out);
+    rdg__dctx_release(&c);
+    return st;
+}
+
+RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const rdg_real *y, size_t B,
+                                       rdg_density_out *out) {
     rdg_status st;
     rdg__ws *pool;
+    const rdg_gmm *g;
     int nth, ib, want_cov;
     size_t d, nblk, qs;
-    if (!out) return RDG_ERR_INVALID;
+    if (!out || !ctx) return RDG_ERR_INVALID;
+    g = ctx->g;
     st = rdg__batch_check(g, t, y, B);
     if (st != RDG_OK) return st;
+    if (g->x != ctx->x || g->n != ctx->n || g->d != ctx->d) return RDG_ERR_INVALID;
     d = g->d;
     want_cov = out->cov || out->hess;
     /* Blocks of queries: one pass over the data panels serves the whole block (the
@@ -2766,9 +2871,9 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
     while (qs > RDG__QB && B < 2 * qs * (size_t)rdg__nthreads(B)) qs /= 2;
     nblk = B / qs + (B % qs != 0);
     nth = rdg__nthreads(nblk);
-    pool = rdg__pool_alloc(nth * (int)qs, g->n, d, t);
-    if (!pool) return RDG_ERR_NOMEM;
-    if (B >= 4 && !rdg__pool_xt(pool, nth * (int)qs, g)) { rdg__pool_free(pool, nth * (int)qs); return RDG_ERR_NOMEM; }
+    st = rdg__dctx_reserve(ctx, nth * (int)qs, B >= 4, t);
+    if (st != RDG_OK) return st;
+    pool = ctx->pool;
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)nblk; ++ib) {
         rdg__ws *wq = &pool[(size_t)rdg__thread_id() * qs];
@@ -2828,7 +2933,6 @@ RDGDEF rdg_status rdg_density_eval(const rdg_gmm *g, rdg_real t, const rdg_real 
             }
         }
     }
-    rdg__pool_free(pool, nth * (int)qs);
     return RDG_OK;
 }
 

@@ -147,6 +147,23 @@ static rdg_status c_density_logp(void) {
     o.logp = o_logp;
     return rdg_density_eval(&G, T, Y, B, &o);
 }
+/* a context through two calls: the second needs more workspaces and the transposed data */
+static rdg_status c_density_ctx(void) {
+    rdg_density_out o;
+    rdg_density_ctx *c = NULL;
+    rdg_real y4[(B + 1) * D], s4[(B + 1) * D];
+    rdg_status st = rdg_density_ctx_create(&G, &c);
+    if (st != RDG_OK) return st;
+    memcpy(y4, Y, sizeof Y);
+    memcpy(y4 + B * D, Y, D * sizeof(rdg_real));
+    memset(&o, 0, sizeof o);
+    o.score = s4; o.hess = o_hess;
+    st = rdg_density_eval_ctx(c, T, Y, 1, &o);
+    o.hess = NULL;
+    if (st == RDG_OK) st = rdg_density_eval_ctx(c, T, y4, B + 1, &o);   /* B + 1 >= 4: transposed data */
+    rdg_density_ctx_free(c);
+    return st;
+}
 static rdg_status c_d3(void) { return rdg_density_d3(&G, T, Y, d3_u, d3_v, d3_out); }
 static rdg_status c_frame(void) { return rdg_ridge_frame(&G, T, Y, B, o_lam, o_V); }
 static rdg_status c_resid(void) { return rdg_ridge_residual(&G, T, Y, B, 1, o_r, o_gap); }
@@ -383,6 +400,7 @@ int main(void) {
     ADD("rdg_eigh(V NULL, work NULL)", c_eigh_novec, NULL, 0, IN(eig_A, sizeof eig_A), NOIN, NOIN);
     ADD("rdg_density_eval(all outputs)", c_density, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_density_eval(logp)", c_density_logp, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
+    ADD("rdg_density_eval_ctx", c_density_ctx, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_density_d3", c_d3, NULL, 0, IN(Y, sizeof Y), IN(d3_u, sizeof d3_u), IN(d3_v, sizeof d3_v));
     ADD("rdg_ridge_frame", c_frame, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_ridge_residual", c_resid, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);

@@ -617,6 +617,82 @@ static void test_determinism_and_drop(void) {
     free(buf2);
 }
 
+/* rdg_density_eval_ctx: bit-identical to rdg_density_eval over a sequence of calls that grows
+   and shrinks the batch, changes t, the outputs asked for, drop and the thread count (the
+   context's workspaces are reused and regrown); a changed view and NULLs are refused. */
+static void test_context(void) {
+    enum { N = 300, D = 20, BMAX = 64 };
+    static const struct { size_t B; double t; int outs, threads; } calls[] = {
+        { 1, 0.5, 63, 1 }, { 3, 0.05, 8, 2 }, { 40, 0.5, 63, 2 }, { 7, 5.0, 32, 3 },
+        { 64, 0.01, 63, 1 }, { 2, 0.3, 4, 2 }, { 17, 0.002, 48, 3 }, { 64, 1.0, 63, 2 },
+        { 5, 0.2, 1, 1 }, { 33, 0.08, 63, 3 }
+    };
+    size_t ncall = sizeof calls / sizeof calls[0], per = 1 + N + 2 * D + 2 * D * D, c, i;
+    double *X = (double *)malloc(N * D * sizeof(double)), *Y = (double *)malloc(BMAX * D * sizeof(double));
+    double *b1 = (double *)malloc(BMAX * per * sizeof(double)), *b2 = (double *)malloc(BMAX * per * sizeof(double));
+    rdg_density_ctx *ctx = NULL;
+    rdg_gmm g;
+    rdg_rng r;
+    if (!X || !Y || !b1 || !b2) { CHECK(0, "malloc"); free(X); free(Y); free(b1); free(b2); return; }
+    rdg_rng_init(&r, 31, 4);
+    for (i = 0; i < N * D; i++) X[i] = rdg_rng_normal(&r) * (i % D < 3 ? 2.0 : 0.3);
+    CHECK(rdg_gmm_init(&g, X, N, D) == RDG_OK, "gmm_init");
+    CHECK(rdg_density_ctx_create(&g, &ctx) == RDG_OK && ctx, "ctx create");
+    for (c = 0; c < ncall && ctx; c++) {
+        size_t B = calls[c].B;
+        double t = calls[c].t;
+        rdg_density_out o1, o2;
+        rdg_status s1, s2;
+        double *bufs[2];
+        rdg_density_out *os[2];
+        int k;
+        bufs[0] = b1; bufs[1] = b2; os[0] = &o1; os[1] = &o2;
+        for (k = 0; k < 2; k++) {
+            double *b = bufs[k];
+            rdg_density_out *o = os[k];
+            int m = calls[c].outs;
+            for (i = 0; i < BMAX * per; i++) b[i] = -7.25;
+            o->logp = (m & 1) ? b : NULL;
+            o->weights = (m & 2) ? b + BMAX : NULL;
+            o->mean = (m & 4) ? b + BMAX * (1 + N) : NULL;
+            o->score = (m & 8) ? b + BMAX * (1 + N + D) : NULL;
+            o->cov = (m & 16) ? b + BMAX * (1 + N + 2 * D) : NULL;
+            o->hess = (m & 32) ? b + BMAX * (1 + N + 2 * D + D * D) : NULL;
+        }
+        for (i = 0; i < B * D; i++) Y[i] = X[(i * 7) % (N * D)] * 0.9 + 0.2 * rdg_rng_normal(&r);
+        g.drop = (c == 6) ? 0 : 40;      /* drop is read at every call */
+#ifdef _OPENMP
+        omp_set_num_threads(calls[c].threads);
+#endif
+        s1 = rdg_density_eval(&g, t, Y, B, &o1);
+        s2 = rdg_density_eval_ctx(ctx, t, Y, B, &o2);
+        CHECK(s1 == RDG_OK && s2 == RDG_OK, "call %zu: status %d %d", c, (int)s1, (int)s2);
+        CHECK(memcmp(b1, b2, BMAX * per * sizeof(double)) == 0, "call %zu (B=%zu t=%g): context differs", c, B, t);
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    g.drop = 40;
+    {
+        rdg_density_out o;
+        memset(&o, 0, sizeof o);
+        o.score = b1;
+        g.n = N - 1;
+        CHECK(rdg_density_eval_ctx(ctx, 0.5, Y, 2, &o) == RDG_ERR_INVALID, "changed view refused");
+        g.n = N;
+        CHECK(rdg_density_eval_ctx(ctx, 0.5, Y, 2, &o) == RDG_OK, "restored view accepted");
+        CHECK(rdg_density_eval_ctx(NULL, 0.5, Y, 2, &o) == RDG_ERR_INVALID, "NULL context refused");
+        CHECK(rdg_density_eval_ctx(ctx, 0.5, Y, 2, NULL) == RDG_ERR_INVALID, "NULL out refused");
+        CHECK(rdg_density_eval_ctx(ctx, -1, Y, 2, &o) == RDG_ERR_INVALID, "t < 0 refused");
+    }
+    rdg_density_ctx_free(ctx);
+    rdg_density_ctx_free(NULL);
+    ctx = (rdg_density_ctx *)b1;         /* overwritten with NULL on failure */
+    CHECK(rdg_density_ctx_create(NULL, &ctx) == RDG_ERR_INVALID && ctx == NULL, "create NULL view");
+    CHECK(rdg_density_ctx_create(&g, NULL) == RDG_ERR_INVALID, "create NULL out");
+    free(X); free(Y); free(b1); free(b2);
+}
+
 int main(void) {
     test_ou_grid();
     test_against_reference();
@@ -625,5 +701,6 @@ int main(void) {
     test_far_and_small_t();
     test_centred_cov();
     test_determinism_and_drop();
+    test_context();
     RDG_TEST_END("test_density");
 }

@@ -6,9 +6,10 @@
 
    Workloads (data generated here with the library's rng, fixed seeds, saved as .npy in
    build/bench/ so that the numpy peer tools/bench_peer.py reads the same arrays):
-     W1 density: score + Hessian (rdg_density_eval) of B = 256 queries, N in {1e3, 1e4, 1e5},
-        d in {2, 32, 64}, t in {0.01, 0.3, 5}; a few score-only rows; 1 thread vs all threads
-        and the peak RSS for the largest case. Dense-equivalent flops: 2 B N d^2 + 4 B N d for
+     W1 density: score + Hessian (rdg_density_eval_ctx, one reusable context per case) of
+        B = 256 queries, N in {1e3, 1e4, 1e5}, d in {2, 32, 64}, t in {0.01, 0.3, 5}; a few
+        score-only rows; 1 thread vs all threads and the peak RSS for the largest case; one row
+        through rdg_density_eval without a context (fresh workspaces at every call). Dense-equivalent flops: 2 B N d^2 + 4 B N d for
         score + Hessian, 4 B N d for the score alone.
      W2 projection onto the d* = 1 ridge (rdg_ridge_project, LM and SCMS), 200 points, closed
         curve in R^32, N = 2000, t in {0.05, 0.5}.
@@ -289,6 +290,7 @@ typedef struct bcase {
     size_t N, d, B, K;               /* B: queries (W1), points (W2), trajectories (W3)    */
     double t;
     int hess, one_thread, method;    /* W1 score+Hessian; W1 1-thread row; W2 LM/SCMS      */
+    int fresh;                       /* W1 row without a reusable context                 */
     char data[PLEN], queries[PLEN];
     /* ours */
     int ok, conv;
@@ -341,12 +343,13 @@ static int w1_data(size_t N, size_t d, const double *ts, int nt) {
     return ok;
 }
 
-static void w1_add(size_t N, size_t d, double t, int hess, int one_thread) {
+static void w1_add(size_t N, size_t d, double t, int hess, int one_thread, int fresh) {
     bcase *c = add_case(1);
-    c->N = N; c->d = d; c->t = t; c->B = W1_B; c->hess = hess; c->one_thread = one_thread;
-    snprintf(c->id, sizeof c->id, "W1_N%s_d%zu_t%g_%s%s", nstr(N), d, t, hess ? "hess" : "score", one_thread ? "_1thr" : "");
+    c->N = N; c->d = d; c->t = t; c->B = W1_B; c->hess = hess; c->one_thread = one_thread; c->fresh = fresh;
+    snprintf(c->id, sizeof c->id, "W1_N%s_d%zu_t%g_%s%s", nstr(N), d, t, hess ? "hess" : "score",
+             one_thread ? "_1thr" : fresh ? "_fresh" : "");
     snprintf(c->name, sizeof c->name, "N=%s d=%zu t=%g %s%s", nstr(N), d, t, hess ? "hess" : "score",
-             one_thread ? " 1 thread" : "");
+             one_thread ? " 1 thread" : fresh ? " no ctx" : "");
     snprintf(c->data, sizeof c->data, DIR "/w1_X_N%s_d%zu.npy", nstr(N), d);
     snprintf(c->queries, sizeof c->queries, DIR "/w1_Y_N%s_d%zu_t%g.npy", nstr(N), d, t);
     c->flops = hess ? 2.0 * W1_B * (double)N * (double)(d * d) + 4.0 * W1_B * (double)N * (double)d
@@ -365,9 +368,10 @@ static int build_cases(const int *want, int quick) {
         if (quick && d == 64 && N < 10000) continue;
         if (!w1_data(N, d, ts, 3)) return 0;
         for (k = 0; k < 3; ++k)
-            if (!quick || (k < 2 && d < 64) || (big && k == 1)) w1_add(N, d, ts[k], 1, 0);
-        if ((N == 10000 && d == 32) || (N == 100000 && d >= 32)) w1_add(N, d, 0.3, 0, 0);
-        if (big) w1_add(N, d, 0.3, 1, 1);
+            if (!quick || (k < 2 && d < 64) || (big && k == 1)) w1_add(N, d, ts[k], 1, 0, 0);
+        if ((N == 10000 && d == 32) || (N == 100000 && d >= 32)) w1_add(N, d, 0.3, 0, 0, 0);
+        if (big) w1_add(N, d, 0.3, 1, 1, 0);
+        if (big && !quick) w1_add(N, d, 0.3, 0, 0, 1);
     }
     if (want[2] || want[3]) {                        /* W2 and W3 share the curve data */
         rdg_real *X = (rdg_real *)malloc(N2 * d2 * sizeof(rdg_real)), *Y = (rdg_real *)malloc(np2 * d2 * sizeof(rdg_real));
@@ -412,7 +416,7 @@ static int write_plan(const char *path, int repeat) {
     fprintf(f, "# ridgediff bench plan: <id> <workload> key=value ...\n");
     for (i = 0; i < ncases; ++i) {
         const bcase *c = &cases[i];
-        if (c->wl == 1 && !c->one_thread)
+        if (c->wl == 1 && !c->one_thread && !c->fresh)
             fprintf(f, "%s W1 data=%s queries=%s t=%.17g drop=40 what=%s repeat=%d out=" DIR "/peer_%s\n", c->id,
                     c->data, c->queries, c->t, c->hess ? "hess" : "score", repeat, c->id);
         else if (c->wl == 2)
@@ -506,6 +510,7 @@ static void run_w1(bcase *c, const rdg_gmm *g, int repeat, int nth) {
     rdg_array Y;
     rdg_density_out o;
     rdg_real *score = NULL, *hess = NULL;
+    rdg_density_ctx *ctx = NULL;
     rdg_status st = RDG_OK;
     size_t d = c->d;
     int r;
@@ -517,13 +522,20 @@ static void run_w1(bcase *c, const rdg_gmm *g, int repeat, int nth) {
     o.score = score; o.hess = hess;
     SET_THREADS(c->one_thread ? 1 : nth);
     if (!score || (c->hess && !hess)) st = RDG_ERR_NOMEM;
-    if (st == RDG_OK) st = rdg_density_eval(g, (rdg_real)c->t, Y.data, c->B, &o);     /* warm-up */
+    /* a reusable context (as a caller evaluating repeatedly would keep), except in the
+       no-context row, which shows what fresh workspaces cost */
+    if (st == RDG_OK && !c->fresh) st = rdg_density_ctx_create(g, &ctx);
+#define W1_EVAL() (c->fresh ? rdg_density_eval(g, (rdg_real)c->t, Y.data, c->B, &o) \
+                            : rdg_density_eval_ctx(ctx, (rdg_real)c->t, Y.data, c->B, &o))
+    if (st == RDG_OK) st = W1_EVAL();     /* warm-up */
     for (r = 0; st == RDG_OK && r < repeat; ++r) {
         double t0 = now(), dt;
-        st = rdg_density_eval(g, (rdg_real)c->t, Y.data, c->B, &o);
+        st = W1_EVAL();
         dt = now() - t0;
         if (r == 0 || dt < c->sec) c->sec = dt;
     }
+#undef W1_EVAL
+    rdg_density_ctx_free(ctx);
     SET_THREADS(nth);
     if (st != RDG_OK) snprintf(c->err, sizeof c->err, "rdg_density_eval: %s", rdg_status_str(st));
     else {
@@ -638,13 +650,13 @@ static void run_ours(int repeat, int nth) {
         else fprintf(stderr, "  [%d/%d] W%d %-30s FAILED: %s\n", i + 1, ncases, c->wl, c->name, c->err);
     }
     rdg_array_free(&X);
-    for (i = 0; i < ncases; ++i) {           /* 1-thread rows: speed-up of all threads */
+    for (i = 0; i < ncases; ++i) {   /* 1-thread rows: speed-up of all threads; no-context rows: slow-down */
         bcase *c = &cases[i];
         int j;
-        if (!c->one_thread || !c->ok) continue;
+        if (!(c->one_thread || c->fresh) || !c->ok) continue;
         for (j = 0; j < ncases; ++j) {
             const bcase *a = &cases[j];
-            if (a->wl == 1 && !a->one_thread && a->hess == c->hess && a->N == c->N && a->d == c->d && a->t == c->t && a->ok)
+            if (a->wl == 1 && !a->one_thread && !a->fresh && a->hess == c->hess && a->N == c->N && a->d == c->d && a->t == c->t && a->ok)
                 c->speedup = c->sec / a->sec;
         }
     }
@@ -776,6 +788,7 @@ static void print_table(double peak1, double peakN, int nth) {
         else if (c->one_thread)
             snprintf(chk, sizeof chk, "speed-up on %d threads x%.2f; peak RSS %.0f MB (%.0f before loading; N d + B d^2: %.0f MB)",
                      nth, c->speedup, c->rss_mb, c->rss_base, 8 * (double)(c->N * c->d + c->B * c->d * c->d) / 1048576.0);
+        else if (c->fresh) snprintf(chk, sizeof chk, "no context: x%.2f the time with one", c->speedup);
         else if (c->wl == 1 && c->hess) snprintf(chk, sizeof chk, "dS %.1e dH %.1e", c->dscore, c->dhess);
         else if (c->wl == 1) snprintf(chk, sizeof chk, "dS %.1e", c->dscore);
         else if (c->wl == 2) {
@@ -786,8 +799,8 @@ static void print_table(double peak1, double peakN, int nth) {
             snprintf(chk, sizeof chk, "conv %d/%zu it %.1f | peer %s it %s | ours<=peer %s of %d", c->conv, c->B,
                      c->medit, pc, pm, fr, c->nboth);
         }
-        if ((c->wl == 3 || (c->wl == 1 && !c->one_thread && !c->pok)) && c->ok) snprintf(chk, sizeof chk, "-");
-        if (!c->pok && c->perr[0] && !c->one_thread)
+        if ((c->wl == 3 || (c->wl == 1 && !c->one_thread && !c->fresh && !c->pok)) && c->ok) snprintf(chk, sizeof chk, "-");
+        if (!c->pok && c->perr[0] && !c->one_thread && !c->fresh)
             snprintf(chk + strlen(chk), sizeof chk - strlen(chk), " [peer: %.60s]", c->perr);
         printf("W%-2d %-30s %10s %8s %7s %10s %7s  %s\n", c->wl, c->name, ours, gf, pk, peer, ratio, chk);
     }
@@ -843,7 +856,8 @@ static int write_json(const char *path, const char *commit, const char *date, co
         fprintf(f, "\"N\": %zu, \"d\": %zu, \"n\": %zu, ", c->N, c->d, c->B);
         if (c->wl != 3) JNUM(f, "t", c->t);
         if (c->wl == 3) fprintf(f, "\"K\": %zu, ", c->K);
-        if (c->wl == 1) fprintf(f, "\"what\": \"%s\", \"threads\": %d, ", c->hess ? "hess" : "score", c->one_thread ? 1 : nth);
+        if (c->wl == 1) fprintf(f, "\"what\": \"%s\", \"threads\": %d, \"context\": %s, ", c->hess ? "hess" : "score",
+                                 c->one_thread ? 1 : nth, c->fresh ? "false" : "true");
         if (c->wl == 2) fprintf(f, "\"method\": \"%s\", ", c->method ? "scms" : "lm");
         if (!c->ok) JSTR(f, "error", c->err);
         JNUM(f, "seconds", c->ok ? c->sec : NAN); JNUM(f, "items", c->ok ? c->items : NAN);
@@ -852,6 +866,7 @@ static int write_json(const char *path, const char *commit, const char *date, co
         JNUM(f, "rss_before_mb", c->rss_base);
         if (c->wl == 2) { JNUM(f, "converged", c->ok ? c->conv : NAN); JNUM(f, "median_iter", c->medit); }
         if (c->one_thread) JNUM(f, "speedup_all_threads", c->speedup);
+        if (c->fresh) JNUM(f, "time_vs_context", c->speedup);
         JNUM(f, "peer_seconds", c->pok ? c->psec : NAN); JNUM(f, "peer_items", c->pok ? c->pitems : NAN);
         JNUM(f, "ratio", c->ok && c->pok ? (c->items / c->sec) / (c->pitems / c->psec) : NAN);
         if (c->perr[0]) JSTR(f, "peer_error", c->perr);
