@@ -815,6 +815,7 @@ RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t til
 #include <stdlib.h>
 #include <limits.h>
 #include <float.h>
+#include <stdint.h>
 #ifndef RDG_NO_STDIO
 #include <stdio.h>
 #endif
@@ -1108,6 +1109,13 @@ typedef float64x2_t rdg__v;
 #  define RDG__VW 1
 #  define RDG__SIMD_NAME "scalar"
 #endif
+/* AVX-512 with a 64-bit size_t: index vectors load straight from size_t arrays (compaction,
+   gathers of kept points). */
+#if RDG__VW == 8 && defined(SIZE_MAX) && SIZE_MAX == 0xFFFFFFFFFFFFFFFFu
+#  define RDG__IDX8 1
+#else
+#  define RDG__IDX8 0
+#endif
 /* Keeps a loaded vector in a register: without it GCC folds the load into every FMA that
    uses the vector (a memory operand each time), which makes the multi-query kernels, where one
    load feeds four FMAs, bound by loads instead of FMAs. No code is emitted. */
@@ -1232,6 +1240,35 @@ RDG__PRIVATE void rdg__k_distq_ref(const rdg_real *xt, size_t cnt, size_t d, con
 RDG__PRIVATE size_t rdg__k_compact(rdg_real *e, size_t m, const size_t *src, rdg_real cut, rdg_real emax,
                                    size_t *idx, size_t *first) {
     size_t k = 0, k1, nk = 0, f = m;
+#if RDG__IDX8
+    /* AVX-512: kept values and their indices compressed into registers and stored whole (the
+       store may run past nk + count, never past k + 8: nk <= k, and those lanes are loaded) */
+    {
+        const __m512d vc = _mm512_set1_pd(cut), vm = _mm512_set1_pd(emax);
+        const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+        for (; k + 8 <= m; k += 8) {
+            __m512d v = _mm512_loadu_pd(e + k);
+            __mmask8 keep = _mm512_cmp_pd_mask(v, vc, _CMP_GE_OQ);
+            unsigned kb = (unsigned)keep, c = 0;
+            __m512i iv;
+            if (!kb) continue;
+            if (f == m) {
+                unsigned eq = (unsigned)_mm512_cmp_pd_mask(v, vm, _CMP_EQ_OQ), b = 0;
+                if (eq) { while (!(eq >> b & 1u)) ++b; f = k + b; }
+            }
+            iv = src ? _mm512_loadu_si512((const void *)(src + k))
+                     : _mm512_add_epi64(_mm512_set1_epi64((long long)k), iota);
+            _mm512_storeu_pd(e + nk, _mm512_maskz_compress_pd(keep, v));
+            _mm512_storeu_si512((void *)(idx + nk), _mm512_maskz_compress_epi64(keep, iv));
+#if defined(__GNUC__) || defined(__clang__)
+            c = (unsigned)__builtin_popcount(kb);
+#else
+            while (kb) { c += kb & 1u; kb >>= 1; }
+#endif
+            nk += c;
+        }
+    }
+#endif
     for (; k < m; k = k1) {
         k1 = k + RDG__VW <= m ? k + RDG__VW : m;
 #if RDG__VW > 1
@@ -1321,6 +1358,72 @@ RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *i
     }
     for (j = 0; j < d; ++j) out[j] += (p[0][j] + p[1][j]) + (p[2][j] + p[3][j]);
 }
+
+/* The plane (d = 2, the paper's 2-D experiments) over kept points idx[0..P): out3 += the three
+   sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each. */
+RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
+                                  const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
+    rdg_real a[4] = { 0, 0, 0, 0 }, b[4] = { 0, 0, 0, 0 }, c[4] = { 0, 0, 0, 0 };
+    size_t p, l;
+    for (p = 0; p < P; ++p) {
+        const rdg_real *xi = X + idx[p] * 2;
+        rdg_real wk = wt[p];
+        rdg_real c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
+        l = p & 3;
+        a[l] = RDG__FMA(c0, wk * c0, a[l]);
+        b[l] = RDG__FMA(c1, wk * c0, b[l]);
+        c[l] = RDG__FMA(c1, wk * c1, c[l]);
+    }
+    out3[0] += (a[0] + a[1]) + (a[2] + a[3]);
+    out3[1] += (b[0] + b[1]) + (b[2] + b[3]);
+    out3[2] += (c[0] + c[1]) + (c[2] + c[3]);
+}
+
+#if RDG__IDX8
+/* AVX-512 versions for the plane: eight kept points per step, their two coordinates gathered
+   (rows are 16 bytes apart), eight partial sums per entry. */
+RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
+                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
+    __m512d a = _mm512_setzero_pd(), b = _mm512_setzero_pd(), c = _mm512_setzero_pd();
+    const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
+    const __m512d m0 = _mm512_set1_pd(dm[0]), m1 = _mm512_set1_pd(dm[1]);
+    size_t p = 0;
+    for (; p + 8 <= P; p += 8) {
+        __m512i iv = _mm512_slli_epi64(_mm512_loadu_si512((const void *)(idx + p)), 1);
+        __m512d x0 = _mm512_i64gather_pd(iv, X, 8), x1 = _mm512_i64gather_pd(iv, X + 1, 8);
+        __m512d wk = _mm512_loadu_pd(wt + p);
+        __m512d c0 = _mm512_sub_pd(_mm512_sub_pd(x0, r0), m0), c1 = _mm512_sub_pd(_mm512_sub_pd(x1, r1), m1);
+        __m512d wc0 = _mm512_mul_pd(wk, c0);
+        a = _mm512_fmadd_pd(c0, wc0, a);
+        b = _mm512_fmadd_pd(c1, wc0, b);
+        c = _mm512_fmadd_pd(c1, _mm512_mul_pd(wk, c1), c);
+    }
+    out3[0] += _mm512_reduce_add_pd(a);
+    out3[1] += _mm512_reduce_add_pd(b);
+    out3[2] += _mm512_reduce_add_pd(c);
+    if (p < P) rdg__k_cov2_ref(X, idx + p, wt + p, P - p, xr, dm, out3);
+}
+
+/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, eight points per step. */
+RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
+                                    const rdg_real *xr, rdg_real *out) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
+    size_t k = 0;
+    for (; k + 8 <= nk; k += 8) {
+        __m512i iv = _mm512_slli_epi64(_mm512_loadu_si512((const void *)(idx + k)), 1);
+        __m512d wk = _mm512_loadu_pd(wt + k);
+        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(_mm512_i64gather_pd(iv, X, 8), r0), s0);
+        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(_mm512_i64gather_pd(iv, X + 1, 8), r1), s1);
+    }
+    out[0] += _mm512_reduce_add_pd(s0);
+    out[1] += _mm512_reduce_add_pd(s1);
+    if (k < nk) rdg__k_wsum_small(X, 2, idx + k, wt + k, nk - k, xr, out);
+}
+#  define rdg__k_cov2 rdg__k_cov2_simd
+#else
+#  define rdg__k_cov2 rdg__k_cov2_ref
+#endif
 
 /* acc[i dp + j] += sum_p A[p dp + i] B[p dp + j] for rows i >= r0 (all i < dp); lower != 0:
    only the vector blocks on or below the diagonal (j < (i / VW + 1) VW), enough for the lower
@@ -1795,6 +1898,9 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 /* out += sum_k wt_k (x_{idx_k} - xr): the vector kernel, or four partial sums for small d. */
 RDG__PRIVATE void rdg__k_wsum(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
                               size_t nk, const rdg_real *xr, rdg_real *out) {
+#if RDG__IDX8
+    if (d == 2) { rdg__k_wsum2_simd(X, idx, wt, nk, xr, out); return; }
+#endif
     if (d <= RDG__SMALLD) rdg__k_wsum_small(X, d, idx, wt, nk, xr, out);
     else rdg__k_wsum_any(X, d, idx, wt, nk, xr, out);
 }
@@ -2649,23 +2755,13 @@ RDG__PRIVATE void rdg__cov_small(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t
         w->acc[i * w->dp + j] += (ps[0][i * d + j] + ps[1][i * d + j]) + (ps[2][i * d + j] + ps[3][i * d + j]);
 }
 
-/* The same for d = 2 (the paper's plane experiments), with the twelve sums in registers. */
+/* The same for d = 2 (the paper's plane experiments): rdg__k_cov2. */
 RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t P) {
-    rdg_real a[4] = { 0, 0, 0, 0 }, b[4] = { 0, 0, 0, 0 }, c[4] = { 0, 0, 0, 0 };
-    const rdg_real *xr = g->x + w->ref * 2;
-    size_t p, l;
-    for (p = 0; p < P; ++p) {
-        const rdg_real *xi = g->x + w->idx[k0 + p] * 2;
-        rdg_real wk = w->w[k0 + p];
-        rdg_real c0 = (xi[0] - xr[0]) - w->dm[0], c1 = (xi[1] - xr[1]) - w->dm[1];
-        l = p & 3;
-        a[l] = RDG__FMA(c0, wk * c0, a[l]);
-        b[l] = RDG__FMA(c1, wk * c0, b[l]);
-        c[l] = RDG__FMA(c1, wk * c1, c[l]);
-    }
-    w->acc[0] += (a[0] + a[1]) + (a[2] + a[3]);
-    w->acc[w->dp] += (b[0] + b[1]) + (b[2] + b[3]);
-    w->acc[w->dp + 1] += (c[0] + c[1]) + (c[2] + c[3]);
+    rdg_real s3[3] = { 0, 0, 0 };
+    rdg__k_cov2(g->x, w->idx + k0, w->w + k0, P, g->x + w->ref * 2, w->dm, s3);
+    w->acc[0] += s3[0];
+    w->acc[w->dp] += s3[1];
+    w->acc[w->dp + 1] += s3[2];
 }
 
 /* C accumulator += sum over kept points k0 .. k0 + RDG__TILE - 1 of c_k (w_k c_k)^T (lower). */
@@ -2897,8 +2993,11 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
         for (i = 0; i < n; i += RDG__WCHUNK)
             for (q = 0; q < nq; ++q) {
                 rdg__ws *w = &wq[q];
-                size_t k1 = cur[q];
-                while (k1 < w->nk && w->idx[k1] < i + RDG__WCHUNK) ++k1;
+                size_t k1 = cur[q], hi = w->nk;
+                while (k1 < hi) {            /* first kept index at or past the chunk's end */
+                    size_t mid = k1 + (hi - k1) / 2;
+                    if (w->idx[mid] < i + RDG__WCHUNK) k1 = mid + 1; else hi = mid;
+                }
                 rdg__k_wsum(g->x, d, w->idx + cur[q], w->w + cur[q], k1 - cur[q], g->x + w->ref * d, w->dm);
                 cur[q] = k1;
             }

@@ -75,6 +75,21 @@ static void kernels(void) {
               "dot simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, rel(e3, e2, cnt));
         rdg__k_wsum_simd(X, d, idx, wt, cnt, xr, o2);
         CHECK(rel(o2, o1, d) <= 1e-14, "wsum simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, rel(o2, o1, d));
+#if RDG__IDX8
+        if (d == 2) {   /* the plane's gather kernels, on points in reverse order */
+            size_t ridx[64];
+            rdg_real dm2[2], c1[3] = { 0, 0, 0 }, c2[3] = { 0, 0, 0 };
+            for (i = 0; i < cnt; ++i) ridx[i] = cnt - 1 - i;
+            fill(&r, dm2, 2, 0.1);
+            o1[0] = o1[1] = o2[0] = o2[1] = 0;
+            rdg__k_wsum_small(X, 2, ridx, wt, cnt, xr, o1);
+            rdg__k_wsum2_simd(X, ridx, wt, cnt, xr, o2);
+            CHECK(rel(o2, o1, 2) <= 1e-14, "wsum2 simd vs ref (cnt %zu): %.3g", cnt, rel(o2, o1, 2));
+            rdg__k_cov2_ref(X, ridx, wt, cnt, xr, dm2, c1);
+            rdg__k_cov2_simd(X, ridx, wt, cnt, xr, dm2, c2);
+            CHECK(rel(c2, c1, 3) <= 1e-14, "cov2 simd vs ref (cnt %zu): %.3g", cnt, rel(c2, c1, 3));
+        }
+#endif
         {   /* outer products and row-block products on padded rows */
             rdg_real A[64 * 72], Bm[64 * 72], acc1[72 * 72], acc2[72 * 72], out1[64 * 72], out2[64 * 72];
             memset(A, 0, sizeof A); memset(Bm, 0, sizeof Bm);
@@ -425,8 +440,52 @@ static void jac_tan(void) {
     CHECK(bad == 0, "jac_tan: %zu of %zu cases differ", bad, cases);
 }
 
+/* rdg__k_compact (vector compress on AVX-512, scalar elsewhere) against the loop it must equal:
+   kept count, first index of the maximum, the kept values and indices in order; lengths around
+   the vector width, densities from none to all kept, with and without a source index list,
+   NaN entries (never kept) and repeated maxima. */
+static void compact(void) {
+    static const size_t ms[] = { 0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 100, 1003 };
+    static const double dens[] = { 0, 0.02, 0.3, 0.9, 1 };
+    size_t im, id, bad = 0, cases = 0;
+    rdg_rng r;
+    rdg_rng_init(&r, 77, 1);
+    for (im = 0; im < sizeof ms / sizeof ms[0]; ++im) for (id = 0; id < sizeof dens / sizeof dens[0]; ++id) {
+        size_t m = ms[im], i, srcmode;
+        for (srcmode = 0; srcmode < 2; ++srcmode) {
+            rdg_real *e = (rdg_real *)malloc((m + 1) * sizeof(rdg_real)), *e0 = (rdg_real *)malloc((m + 1) * sizeof(rdg_real));
+            size_t *src = (size_t *)malloc((m + 1) * sizeof(size_t)), *idx = (size_t *)malloc((m + 1) * sizeof(size_t));
+            size_t nk, first, rk = 0, rf = m, k;
+            rdg_real cut = -10, emax = -1;
+            if (!e || !e0 || !src || !idx) { CHECK(0, "malloc"); free(e); free(e0); free(src); free(idx); return; }
+            for (i = 0; i < m; ++i) {
+                double u = (double)rdg_rng_uniform(&r);
+                e0[i] = u < dens[id] ? (rdg_real)(-10 + 9 * (double)rdg_rng_uniform(&r)) : (rdg_real)(-11 - (double)rdg_rng_uniform(&r));
+                if (i % 37 == 5) e0[i] = (rdg_real)NAN;
+                if (i % 53 == 9 && u < dens[id]) e0[i] = emax;          /* repeated maxima */
+                src[i] = 3 * i + 1;
+            }
+            memcpy(e, e0, m * sizeof(rdg_real));
+            nk = rdg__k_compact(e, m, srcmode ? src : NULL, cut, emax, idx, &first);
+            for (k = 0; k < m; ++k) {           /* the reference: keep e >= cut, in order */
+                if (rf == m && e0[k] == emax) rf = k;
+                if (e0[k] >= cut) {
+                    if (rk >= nk || e[rk] != e0[k] || idx[rk] != (srcmode ? src[k] : k)) { bad += rk < nk || rk == nk; break; }
+                    ++rk;
+                }
+            }
+            if (rk != nk || first != rf) ++bad;
+            ++cases;
+            free(e); free(e0); free(src); free(idx);
+        }
+    }
+    printf("  compact: %zu cases (%s)\n", cases, RDG__SIMD_NAME);
+    CHECK(bad == 0, "compact: %zu of %zu cases differ from the reference loop", bad, cases);
+}
+
 int main(void) {
     kernels();
+    compact();
     sampler_sets();
     odd_shapes();
     eigh_ql();
