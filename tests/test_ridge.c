@@ -556,6 +556,54 @@ static void test_trace(void) {
     }
 }
 
+/* ---- hand-over: LM starts from an SCMS point 1e-3 of the data scale off the ridge; when LM
+   cannot finish (max_iter = 1) and met no ridge point, SCMS is finished from there, so the
+   answer is the converged SCMS point, bit for bit. d = 3 (whole frame) and d = 20 (LM on the
+   top of the spectrum) ---------------------------------------------------------------------- */
+static void test_handover(void) {
+    static const size_t ds[2] = { 3, 20 };
+    size_t id;
+    for (id = 0; id < 2; id++) {
+        size_t d = ds[id], N = 120, B = 24, i, j, same = 0, near = 0, cmp = 0, other = 0;
+        double *X = (double *)malloc(N * d * sizeof(double)), *Y = (double *)malloc(B * d * sizeof(double));
+        double *PL = (double *)malloc(B * d * sizeof(double)), *PS = (double *)malloc(B * d * sizeof(double));
+        double t = 0.05, a, s2;
+        rdg_project_info IL[24], IS[24];
+        rdg_project_opts oL, oS;
+        rdg_gmm g;
+        rdg_rng r;
+        if (!X || !Y || !PL || !PS) { CHECK(0, "malloc"); free(X); free(Y); free(PL); free(PS); return; }
+        rdg_rng_init(&r, 600 + d, 1);
+        for (i = 0; i < N; i++) {          /* a closed curve with a little noise */
+            double th = 6.283185307179586 * (double)i / (double)N;
+            for (j = 0; j < d; j++) X[i * d + j] = 0.02 * rdg_rng_normal(&r);
+            X[i * d] += cos(th); X[i * d + 1] += sin(th); X[i * d + 2] += 0.3 * cos(2 * th);
+        }
+        CHECK(rdg_gmm_init(&g, X, N, d) == RDG_OK, "gmm_init");
+        rdg_ou(t, &a, &s2);
+        for (i = 0; i < B * d; i++) Y[i] = a * X[(i * 5) % (N * d)] + 0.5 * sqrt(s2) * rdg_rng_normal(&r);
+        set_opts(&oL, 1, RDG_PROJECT_LM);
+        set_opts(&oS, 1, RDG_PROJECT_SCMS);
+        oL.max_iter = 1;
+        oS.scms_iter = 200;                /* LM's SCMS budget */
+        CHECK(rdg_ridge_project(&g, t, Y, B, &oL, PL, IL) == RDG_OK, "project LM max_iter 1");
+        CHECK(rdg_ridge_project(&g, t, Y, B, &oS, PS, IS) == RDG_OK, "project SCMS");
+        for (i = 0; i < B; i++) {
+            if (!IS[i].converged) continue;
+            ++cmp;
+            if (memcmp(PL + i * d, PS + i * d, d * sizeof(double)) == 0) ++same;
+            else if (s2 * IL[i].resid <= 1e-8 * fmax(1, g.scale)) ++near;   /* LM's own nearly-feasible point */
+            else ++other;
+            CHECK(!IL[i].converged, "d %zu point %zu: LM with one iteration reported converged", d, i);
+        }
+        printf("ok hand-over d=%zu: %zu SCMS points compared, LM(1 iteration) = SCMS point on %zu, nearly feasible %zu\n",
+               d, cmp, same, near);
+        CHECK(cmp >= B / 2 && other == 0 && same >= cmp / 2, "d %zu: hand-over fallback: %zu same, %zu near, %zu other of %zu",
+              d, same, near, other, cmp);
+        free(X); free(Y); free(PL); free(PS);
+    }
+}
+
 int main(void) {
     test_jacobian();
     test_frame();
@@ -566,6 +614,7 @@ int main(void) {
     test_clustered(5, 1, 0.1, 103);
     test_clustered(5, 2, 0.3, 104);
     test_determinism();
+    test_handover();
     test_trace();
     RDG_TEST_END("test_ridge");
 }
