@@ -1801,6 +1801,32 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
     rdg_real t[RDG__VW];
     int q, l;
     for (q = 0; q < RDG__QB; ++q) vm[q] = RDG__VSET(-RDG__BIG);
+#  if RDG__VW == 8
+    /* AVX-512 (32 registers): 4 vectors of points x 4 queries, 16 accumulators, so that the
+       FMA latency is hidden and a load feeds four FMAs; each point's sum over j runs in the
+       same order as below (bit-identical) */
+    for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {
+        rdg__v s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+        rdg__v s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z, r, xv;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + 8), p2 = RDG__VLD(row + 16), p3 = RDG__VLD(row + 24), yj;
+            RDG__INREG(p0); RDG__INREG(p1); RDG__INREG(p2); RDG__INREG(p3);
+#    define RDG__DQ4(q) yj = RDG__VSET(y[q][j]); s##q##0 = RDG__VFMA(yj, p0, s##q##0); \
+            s##q##1 = RDG__VFMA(yj, p1, s##q##1); s##q##2 = RDG__VFMA(yj, p2, s##q##2); s##q##3 = RDG__VFMA(yj, p3, s##q##3);
+            RDG__DQ4(0) RDG__DQ4(1) RDG__DQ4(2) RDG__DQ4(3)
+#    undef RDG__DQ4
+        }
+#    define RDG__DQ4OUT(q, sa, off) xv = RDG__VLD(xx + i + (off)); \
+        r = RDG__VMIN(RDG__VSUB(RDG__VFNMA(v2, xv, RDG__VMUL(v1, sa)), RDG__VSET(c0[q])), z); \
+        RDG__VST(e[q] + i + (off), r); vm[q] = RDG__VMAX(vm[q], r);
+        RDG__DQ4OUT(0, s00, 0) RDG__DQ4OUT(0, s01, 8) RDG__DQ4OUT(0, s02, 16) RDG__DQ4OUT(0, s03, 24)
+        RDG__DQ4OUT(1, s10, 0) RDG__DQ4OUT(1, s11, 8) RDG__DQ4OUT(1, s12, 16) RDG__DQ4OUT(1, s13, 24)
+        RDG__DQ4OUT(2, s20, 0) RDG__DQ4OUT(2, s21, 8) RDG__DQ4OUT(2, s22, 16) RDG__DQ4OUT(2, s23, 24)
+        RDG__DQ4OUT(3, s30, 0) RDG__DQ4OUT(3, s31, 8) RDG__DQ4OUT(3, s32, 16) RDG__DQ4OUT(3, s33, 24)
+#    undef RDG__DQ4OUT
+    }
+#  endif
     for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* 2 vectors of points x 4 queries */
         rdg__v s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, r, x0, x1;
         for (j = 0; j < d; ++j) {
@@ -1835,6 +1861,30 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
                                     rdg_real *out) {
     size_t i, j = 0;
     int q;
+#  if RDG__VW == 8
+    /* AVX-512: 4 vectors of columns x 4 queries, 16 accumulators (as rdg__k_dotq_simd); each
+       output's sum over points runs in the same order as below (bit-identical) */
+    for (; j + 4 * RDG__VW <= d; j += 4 * RDG__VW) {
+        rdg__v a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+#    define RDG__WQ4LD(q) a##q##0 = RDG__VLD(out + q * d + j); a##q##1 = RDG__VLD(out + q * d + j + 8); \
+        a##q##2 = RDG__VLD(out + q * d + j + 16); a##q##3 = RDG__VLD(out + q * d + j + 24);
+        RDG__WQ4LD(0) RDG__WQ4LD(1) RDG__WQ4LD(2) RDG__WQ4LD(3)
+#    undef RDG__WQ4LD
+        for (i = 0; i < n; ++i) {
+            const rdg_real *xi = X + i * d + j;
+            rdg__v r0 = RDG__VLD(xi), r1 = RDG__VLD(xi + 8), r2 = RDG__VLD(xi + 16), r3 = RDG__VLD(xi + 24), wq;
+            RDG__INREG(r0); RDG__INREG(r1); RDG__INREG(r2); RDG__INREG(r3);
+#    define RDG__WQ4(q) wq = RDG__VSET(W[q][i]); a##q##0 = RDG__VFMA(wq, r0, a##q##0); \
+            a##q##1 = RDG__VFMA(wq, r1, a##q##1); a##q##2 = RDG__VFMA(wq, r2, a##q##2); a##q##3 = RDG__VFMA(wq, r3, a##q##3);
+            RDG__WQ4(0) RDG__WQ4(1) RDG__WQ4(2) RDG__WQ4(3)
+#    undef RDG__WQ4
+        }
+#    define RDG__WQ4ST(q) RDG__VST(out + q * d + j, a##q##0); RDG__VST(out + q * d + j + 8, a##q##1); \
+        RDG__VST(out + q * d + j + 16, a##q##2); RDG__VST(out + q * d + j + 24, a##q##3);
+        RDG__WQ4ST(0) RDG__WQ4ST(1) RDG__WQ4ST(2) RDG__WQ4ST(3)
+#    undef RDG__WQ4ST
+    }
+#  endif
     for (; j + 2 * RDG__VW <= d; j += 2 * RDG__VW) {     /* 2 vectors of columns x 4 queries */
         rdg__v a00 = RDG__VLD(out + j), a01 = RDG__VLD(out + j + RDG__VW);
         rdg__v a10 = RDG__VLD(out + d + j), a11 = RDG__VLD(out + d + j + RDG__VW);
@@ -2839,6 +2889,102 @@ RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int
     rdg__eval_tail(g, x, w, want_cov, NULL, g->n, emax);
 }
 
+/* Candidate sets: reusing the set of points that can carry weight from one evaluation to the
+   next (the exact model's trajectories, W3 of tools/bench; projections at fixed t).
+   Posterior mean along one trajectory of the exact model, reusing the set of points that can
+   carry weight from step to step (W3 of tools/bench). A full scan at (y0, a0, s0^2) keeps the
+   points with r_i = |y0 - a0 x_i| <= R0 = sqrt(r_min^2 + 2 s0^2 drop) (weights within exp(-drop)
+   of the largest); the candidate set S holds those with r_i <= R0 + 2 D (margin D). At a later
+   (y, a, s^2) with s^2 <= s0^2 and |y - y0| + |a - a0| max_i |x_i| <= D, every distance moved
+   by at most D, so r_min <= r_min0 + D, the new keep radius is <= R0 + D (sqrt(u^2 + c) is
+   1-Lipschitz in u) and every point outside S lies beyond it: S holds every kept point and the
+   largest weight, and the kept set, hence the result, is exactly that of a full scan (the
+   distances of S are computed with the same rounding). Otherwise, a full scan rebuilds S. */
+typedef struct rdg__cand {
+    size_t *idx, m;            /* candidates, ascending; room for N                          */
+    rdg_real *y0;              /* d: the point of the scan that built the set                */
+    rdg_real *xt;              /* the candidates as transposed panels (room: rdg__cand_xt_len),
+                                  so their distances take the panel kernel; NULL: by index    */
+    rdg_real a0, s20, margin;
+    int valid;
+} rdg__cand;
+
+#define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
+
+/* Reals of panel room for a set of at most N / RDG__CAND_MAXFRAC points. */
+RDG__PRIVATE size_t rdg__cand_xt_len(size_t n, size_t d) { return (n / RDG__CAND_MAXFRAC + RDG__TILE) * d; }
+#define RDG__CAND_MAXMEM ((size_t)256 << 20)   /* bytes of candidate sets (indices, panels), all threads */
+
+/* Whether the set c holds every point that can carry weight at (y, w->a, w->s2) (xmax: the
+   largest |x_i|); if so, evaluates there from the set alone (want_cov as rdg__eval_tail) and
+   returns 1. */
+RDG__PRIVATE int rdg__cand_eval(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
+                                rdg__cand *c, int want_cov) {
+    size_t d = g->d, i;
+    rdg_real dy = 0, emax;
+    if (!c || !c->valid || w->s2 > c->s20) return 0;
+    for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
+    if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
+    if (c->xt) {           /* the panel kernel: the same rounding as rdg__k_dist_idx */
+        emax = -RDG__BIG;
+        for (i = 0; i < c->m; i += RDG__TILE) {
+            rdg_real m2 = rdg__k_dist(c->xt + i * d, c->m - i < RDG__TILE ? c->m - i : RDG__TILE, d, y, w->a,
+                                      RDG__R(0.5) / w->s2, w->w + i);
+            if (m2 > emax) emax = m2;
+        }
+    } else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
+    rdg__eval_tail(g, y, w, want_cov, c->idx, c->m, emax);
+    return 1;
+}
+
+/* The candidate-set step of the sampler: the mean from the set alone when the bound allows. */
+RDG__PRIVATE int rdg__exact_cand(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
+                                 rdg__cand *c, rdg_real *out) {
+    if (!rdg__cand_eval(g, xmax, y, w, c, 0)) return 0;
+    memcpy(out, w->m, g->d * sizeof(rdg_real));
+    return 1;
+}
+
+/* A new candidate set from a full scan's log-weights e (largest emax) at y. patient: after a
+   set of more than half the points, wait for s^2 to shrink (the sampler, whose s^2 falls). */
+RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real a, rdg_real s2,
+                                  const rdg_real *e, rdg_real emax, rdg__cand *c, int patient) {
+    /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a relative
+       slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far above the
+       rounding of the distances */
+    size_t n = g->n, i, m;
+    rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
+    rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
+    rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
+    if (!c || g->drop <= 0 || !rdg__isfinite(emax)) return;
+    /* while the last set held more than half the points, wait for s^2 to shrink by a fifth
+       before building again (no set is used meanwhile: full scans, exact as ever) */
+    if (patient && c->m > n / 2 && c->s20 > 0 && s2 > RDG__R(0.8) * c->s20) { c->valid = 0; return; }
+    for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
+    c->m = m;
+    c->valid = m <= n / RDG__CAND_MAXFRAC;
+    if (c->valid && c->xt)            /* panels of RDG__TILE candidates, d x TILE each */
+        for (i = 0; i < m; ++i) {
+            size_t j, d = g->d;
+            const rdg_real *xi = g->x + c->idx[i] * d;
+            rdg_real *pan = c->xt + (i / RDG__TILE) * RDG__TILE * d + i % RDG__TILE;
+            for (j = 0; j < d; ++j) pan[j * RDG__TILE] = xi[j];
+        }
+    memcpy(c->y0, y, g->d * sizeof(rdg_real));
+    c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
+}
+
+/* rdg__eval (with C) at fixed t through a candidate set c (NULL: plain): from the set when
+   it covers x, else a full scan that builds a new set. Bit-identical to rdg__eval. */
+RDG__PRIVATE void rdg__eval_near(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, rdg__cand *c) {
+    rdg_real emax;
+    if (rdg__cand_eval(g, 0, x, w, c, 1)) return;
+    emax = rdg__eval_scan(g, x, w);
+    rdg__cand_build(g, x, w->a, w->s2, w->w, emax, c, 0);
+    rdg__eval_tail(g, x, w, 1, NULL, g->n, emax);
+}
+
+
 RDG__PRIVATE void rdg__pool_free(rdg__ws *pool, int count) {
     int i;
     if (!pool) return;
@@ -3525,11 +3671,12 @@ RDG__PRIVATE int rdg__lm_jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int tan, r
 typedef struct rdg__scms_state { int it, undef; rdg_real resid0; } rdg__scms_state;
 
 RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t ntop, rdg_real hand,
-                               rdg_real *x, rdg__ws *cur, rdg_real *r, rdg__scms_state *st, rdg_real *res) {
+                               rdg_real *x, rdg__ws *cur, rdg__cand *cand, rdg_real *r, rdg__scms_state *st,
+                               rdg_real *res) {
     size_t i, d = g->d, ds = po->ds;
     rdg_real s2 = cur->s2, rn;
     for (;; ++st->it) {
-        rdg__eval(g, x, cur, 1);
+        rdg__eval_near(g, x, cur, cand);
         (void)rdg__frame_tan(cur, ntop);
         rn = rdg__resid_tan(cur, ds, r);
         *res = rn;
@@ -3544,9 +3691,10 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
     }
 }
 
-/* One point: y -> x (d entries), using two workspaces (current, trial) and LM scratch. */
+/* One point: y -> x (d entries), using two workspaces (current, trial), a candidate set for
+   the density scans (NULL: full scans; either way the same bits) and LM scratch. */
 RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const rdg__popts *po,
-                                     rdg__ws *wa, rdg__ws *wb, rdg_real *buf, rdg_real *x,
+                                     rdg__ws *wa, rdg__ws *wb, rdg__cand *cand, rdg_real *buf, rdg_real *x,
                                      rdg_project_info *info) {
     size_t d = g->d, ds = po->ds, k = d - ds, i, j;
     rdg__ws *cur = wa, *tr = wb, *ws;
@@ -3563,7 +3711,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     int lmtan = ntop <= RDG__TOPK && d >= 16 && po->method == RDG_PROJECT_LM;
 
     memcpy(x, y, d * sizeof(rdg_real));
-    conv = rdg__scms_run(g, po, ntop, po->hand, x, cur, r0, &sc, &res0);
+    conv = rdg__scms_run(g, po, ntop, po->hand, x, cur, cand, r0, &sc, &res0);
     handed = conv == 2;
     conv = conv == 1;
     resid0 = sc.resid0;
@@ -3585,7 +3733,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             return;
         }
         handed = 0;                   /* no Jacobian at the hand-over point: finish SCMS first */
-        conv = rdg__scms_run(g, po, ntop, 0, x, cur, r0, &sc, &res0) == 1;
+        conv = rdg__scms_run(g, po, ntop, 0, x, cur, cand, r0, &sc, &res0) == 1;
     }
     conv = 0;
     rdg__jtj(JE0, k, d, JtJ);
@@ -3639,7 +3787,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             pred = -(rdg__dot(D, Bs, d) + 2 * mu * rdg__dot(D, D, d) + rhop * jd2 + kapp * qd * qd);
         }
         for (i = 0; i < d; ++i) x1[i] = x[i] + D[i];
-        rdg__eval(g, x1, tr, 1);
+        rdg__eval_near(g, x1, tr, cand);
         if (lmtan) {
             rdg__frame_tan(tr, ntop);
             res1 = rdg__resid_tan(tr, ds, r1);
@@ -3729,14 +3877,14 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         /* LM did not finish and met no ridge point: finish SCMS from the hand-over point
            (the SCMS point LM would have started from without the hand-over) */
         memcpy(x1, xh, d * sizeof(rdg_real));
-        if (rdg__scms_run(g, po, ntop, 0, x1, tr, r1, &sc, &res1) == 1 && rdg__frame_ok(tr, ds)) {
+        if (rdg__scms_run(g, po, ntop, 0, x1, tr, cand, r1, &sc, &res1) == 1 && rdg__frame_ok(tr, ds)) {
             memcpy(xs, x1, d * sizeof(rdg_real));
             have_best = 1;
         }
     }
     if (!conv && have_best) {           /* LM did not finish: report its best ridge point */
         memcpy(x, xs, d * sizeof(rdg_real));
-        rdg__eval(g, x, cur, 1);
+        rdg__eval_near(g, x, cur, cand);
         rdg__frame(cur);
         res0 = rdg__resid(cur, ds, NULL, NULL);
     }
@@ -3750,7 +3898,8 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
     rdg__popts po;
     rdg__ws *pool;
     rdg_real *scratch;
-    size_t d, len;
+    rdg__cand *cands = NULL;
+    size_t d, len, per, *cidx = NULL;
     int nth, ib, ok = 1;
     if (st != RDG_OK) return st;
     if (!out) return RDG_ERR_INVALID;
@@ -3759,22 +3908,39 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
     d = g->d;
     nth = rdg__nthreads(B);
     len = rdg__lm_len(d);
-    rdg__mul(len, (size_t)nth, &ok);
+    per = len + d + (g->drop > 0 ? rdg__cand_xt_len(g->n, d) : 0);   /* reals per thread */
+    rdg__mul(per, (size_t)nth, &ok);
+    rdg__mul(g->n, (size_t)nth, &ok);
     if (!ok) return RDG_ERR_OVERFLOW;
     pool = rdg__pool_alloc(2 * nth, g->n, d, t);
     if (!pool) return RDG_ERR_NOMEM;
     if (!rdg__pool_xt(pool, 2 * nth, g)) { rdg__pool_free(pool, 2 * nth); return RDG_ERR_NOMEM; }
-    scratch = (rdg_real *)rdg__alloc(len * (size_t)nth, sizeof(rdg_real));
-    if (!scratch) { rdg__pool_free(pool, 2 * nth); return RDG_ERR_NOMEM; }
+    /* per thread: LM scratch, then the candidate set's point y0 (d) and panels */
+    scratch = (rdg_real *)rdg__alloc(per * (size_t)nth, sizeof(rdg_real));
+    if (g->drop > 0) {      /* candidate sets for the density scans (none without dropping) */
+        cands = (rdg__cand *)rdg__alloc((size_t)nth, sizeof(rdg__cand));
+        cidx = (size_t *)rdg__alloc(g->n * (size_t)nth, sizeof(size_t));
+    }
+    if (!scratch || (g->drop > 0 && (!cands || !cidx))) {
+        rdg_free(scratch); rdg_free(cands); rdg_free(cidx);
+        rdg__pool_free(pool, 2 * nth);
+        return RDG_ERR_NOMEM;
+    }
+    if (cands) for (ib = 0; ib < nth; ++ib) {
+        memset(&cands[ib], 0, sizeof cands[ib]);
+        cands[ib].idx = cidx + (size_t)ib * g->n;
+        cands[ib].y0 = scratch + (size_t)ib * per + len;
+        cands[ib].xt = cands[ib].y0 + d;
+    }
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         int id = rdg__thread_id();
         size_t b = (size_t)ib;
         rdg_project_info tmp;
-        rdg__project_point(g, y + b * d, &po, &pool[2 * id], &pool[2 * id + 1],
-                           scratch + (size_t)id * len, out + b * d, info ? &info[b] : &tmp);
+        rdg__project_point(g, y + b * d, &po, &pool[2 * id], &pool[2 * id + 1], cands ? &cands[id] : NULL,
+                           scratch + (size_t)id * per, out + b * d, info ? &info[b] : &tmp);
     }
-    rdg_free(scratch);
+    rdg_free(scratch); rdg_free(cands); rdg_free(cidx);
     rdg__pool_free(pool, 2 * nth);
     return RDG_OK;
 }
@@ -3964,60 +4130,6 @@ RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every) {
     return C < q ? 0 : C;
 }
 
-/* Posterior mean along one trajectory of the exact model, reusing the set of points that can
-   carry weight from step to step (W3 of tools/bench). A full scan at (y0, a0, s0^2) keeps the
-   points with r_i = |y0 - a0 x_i| <= R0 = sqrt(r_min^2 + 2 s0^2 drop) (weights within exp(-drop)
-   of the largest); the candidate set S holds those with r_i <= R0 + 2 D (margin D). At a later
-   (y, a, s^2) with s^2 <= s0^2 and |y - y0| + |a - a0| max_i |x_i| <= D, every distance moved
-   by at most D, so r_min <= r_min0 + D, the new keep radius is <= R0 + D (sqrt(u^2 + c) is
-   1-Lipschitz in u) and every point outside S lies beyond it: S holds every kept point and the
-   largest weight, and the kept set, hence the result, is exactly that of a full scan (the
-   distances of S are computed with the same rounding). Otherwise, a full scan rebuilds S. */
-typedef struct rdg__cand {
-    size_t *idx, m;            /* candidates, ascending; room for N                          */
-    rdg_real *y0;              /* d: the point of the scan that built the set                */
-    rdg_real a0, s20, margin;
-    int valid;
-} rdg__cand;
-
-#define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
-#define RDG__CAND_MAXMEM ((size_t)256 << 20)   /* bytes of candidate indices, all threads   */
-
-/* The candidate-set step: the mean from the set alone when the bound allows (returns 1). */
-RDG__PRIVATE int rdg__exact_cand(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
-                                 rdg__cand *c, rdg_real *out) {
-    size_t d = g->d, i;
-    rdg_real dy = 0, emax;
-    if (!c || !c->valid || w->s2 > c->s20) return 0;
-    for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
-    if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
-    emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
-    rdg__eval_tail(g, y, w, 0, c->idx, c->m, emax);
-    memcpy(out, w->m, d * sizeof(rdg_real));
-    return 1;
-}
-
-/* A new candidate set from a full scan's log-weights e (largest emax) at y. */
-RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real a, rdg_real s2,
-                                  const rdg_real *e, rdg_real emax, rdg__cand *c) {
-    /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a relative
-       slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far above the
-       rounding of the distances */
-    size_t n = g->n, i, m;
-    rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
-    rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
-    rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
-    if (!c || g->drop <= 0 || !rdg__isfinite(emax)) return;
-    /* while the last set held more than half the points, wait for s^2 to shrink by a fifth
-       before building again (no set is used meanwhile: full scans, exact as ever) */
-    if (c->m > n / 2 && c->s20 > 0 && s2 > RDG__R(0.8) * c->s20) { c->valid = 0; return; }
-    for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
-    c->m = m;
-    c->valid = m <= n / RDG__CAND_MAXFRAC;
-    memcpy(c->y0, y, g->d * sizeof(rdg_real));
-    c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
-}
-
 /* The expanded square |y|^2 - 2a y.x_i + a^2 |x_i|^2 costs one FMA per coordinate instead of
    two, but its log-weights carry an absolute rounding error up to about
    (d + 4) eps (|y| + a max|x_i|)^2 / (2 s^2) instead of a relative one: allowed while that
@@ -4045,7 +4157,7 @@ RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real
             if (m2 > emax) emax = m2;
         }
     } else emax = rdg__eval_scan(g, y, w);
-    rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c);
+    rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c, 1);
     rdg__eval_tail(g, y, w, 0, NULL, n, emax);
     memcpy(out, w->m, d * sizeof(rdg_real));
 }
@@ -4080,7 +4192,7 @@ RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_re
        kept points alone (rdg__eval_tail); the others share dense weighted sums, when two or
        more of them do */
     for (q = 0; q < nq; ++q) {
-        rdg__cand_build(g, yq[q], a, s2, eq[q], mx[q], cand[q]);
+        rdg__cand_build(g, yq[q], a, s2, eq[q], mx[q], cand[q], 1);
         dense[q] = !cand[q] || !(g->drop > 0) || cand[q]->m > n / 2;
         nd += dense[q] != 0;
     }
@@ -4266,13 +4378,17 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         S.xmax = RDG__SQRT(S.xmax);
         pool = rdg__pool_alloc(nth * RDG__QB, g->n, g->d, tt[0]);
         if (!pool || !rdg__pool_xt(pool, nth * RDG__QB, g)) { st = RDG_ERR_NOMEM; goto done; }
-        if (g->drop > 0 && ok && rdg__mul(nc, g->n, &ok) <= RDG__CAND_MAXMEM / sizeof(size_t) && ok) {
+        /* per set: N indices, then y0 (d reals) and the panels */
+        size_t cper = g->d + rdg__cand_xt_len(g->n, g->d);
+        if (g->drop > 0 && ok
+            && rdg__mul(nc, g->n * sizeof(size_t) + cper * sizeof(rdg_real), &ok) <= RDG__CAND_MAXMEM && ok) {
             cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
             cidx = (size_t *)rdg__alloc(nc * g->n, sizeof(size_t));
-            cbuf = (rdg_real *)rdg__alloc(rdg__mul(nc, g->d, &ok), sizeof(rdg_real));
-            if (!ok || !cands || !cidx || !cbuf) { st = ok ? RDG_ERR_NOMEM : RDG_ERR_OVERFLOW; goto done; }
+            cbuf = (rdg_real *)rdg__alloc(nc * cper, sizeof(rdg_real));
+            if (!cands || !cidx || !cbuf) { st = RDG_ERR_NOMEM; goto done; }
             for (i = 0; i < nc; ++i) {
-                cands[i].idx = cidx + i * g->n; cands[i].y0 = cbuf + i * g->d; cands[i].valid = 0;
+                memset(&cands[i], 0, sizeof cands[i]);
+                cands[i].idx = cidx + i * g->n; cands[i].y0 = cbuf + i * cper; cands[i].xt = cands[i].y0 + g->d;
             }
         }
     }

@@ -483,10 +483,68 @@ static void compact(void) {
     CHECK(bad == 0, "compact: %zu of %zu cases differ from the reference loop", bad, cases);
 }
 
+/* Projections through candidate sets (panels, or by index) against full scans: the same bits,
+   points and reports, with the sets in use for most evaluations. A noisy closed curve in
+   d = 20 at t = 0.05 (LM on the top of the spectrum) and d = 3 (whole frame). */
+static void project_sets(void) {
+    static const size_t ds[2] = { 20, 3 };
+    size_t id;
+    for (id = 0; id < 2; ++id) {
+        size_t N = 400, d = ds[id], B = 16, b, i, j, len = rdg__lm_len(d), diff = 0, mode;
+        rdg_real *X = (rdg_real *)malloc(N * d * sizeof(rdg_real)), *Y = (rdg_real *)malloc(B * d * sizeof(rdg_real));
+        rdg_real *buf = (rdg_real *)malloc((len + d + rdg__cand_xt_len(N, d)) * sizeof(rdg_real));
+        rdg_real *P0 = (rdg_real *)malloc(B * d * sizeof(rdg_real)), *P1 = (rdg_real *)malloc(B * d * sizeof(rdg_real));
+        size_t *cidx = (size_t *)malloc(N * sizeof(size_t));
+        rdg_project_info I0[16], I1[16];
+        rdg_project_opts o;
+        rdg__popts po;
+        rdg__cand c;
+        rdg__ws *pool = NULL;
+        rdg_gmm g;
+        rdg_rng r;
+        rdg_real a, s2;
+        int used = 0;
+        if (!X || !Y || !buf || !P0 || !P1 || !cidx) { CHECK(0, "malloc"); goto next; }
+        rdg_rng_init(&r, 21, (unsigned long long)d);
+        for (i = 0; i < N; ++i) {
+            double th = 6.283185307179586 * (double)i / (double)N;
+            for (j = 0; j < d; ++j) X[i * d + j] = (rdg_real)(0.05 * (double)rdg_rng_normal(&r));
+            X[i * d] += (rdg_real)(10 * cos(th)); X[i * d + 1] += (rdg_real)(10 * sin(th));   /* long: sets */
+            X[i * d + 2] += (rdg_real)(2 * cos(3 * th));                                    /* of ~N / 8 */
+        }
+        CHECK(rdg_gmm_init(&g, X, N, d) == RDG_OK, "gmm init");
+        rdg_ou((rdg_real)0.05, &a, &s2);
+        for (i = 0; i < B * d; ++i) Y[i] = a * X[(i * 13) % (N * d)] + (rdg_real)0.4 * RDG__SQRT(s2) * rdg_rng_normal(&r);
+        memset(&o, 0, sizeof o);
+        o.dstar = 1;
+        CHECK(rdg__popts_fill(&g, &o, &po) == RDG_OK, "popts");
+        pool = rdg__pool_alloc(2, N, d, (rdg_real)0.05);
+        if (!pool || !rdg__pool_xt(pool, 2, &g)) { CHECK(0, "pool"); goto next; }
+        for (b = 0; b < B; ++b) rdg__project_point(&g, Y + b * d, &po, &pool[0], &pool[1], NULL, buf, P0 + b * d, &I0[b]);
+        for (mode = 0; mode < 2; ++mode) {  /* panels, then by index */
+            memset(&c, 0, sizeof c);
+            c.idx = cidx; c.y0 = buf + len; c.xt = mode == 0 ? c.y0 + d : NULL;
+            for (b = 0; b < B; ++b) {
+                rdg__project_point(&g, Y + b * d, &po, &pool[0], &pool[1], &c, buf, P1 + b * d, &I1[b]);
+                used += c.valid;
+            }
+            for (b = 0; b < B; ++b)
+                if (memcmp(P0 + b * d, P1 + b * d, d * sizeof(rdg_real)) || memcmp(&I0[b], &I1[b], sizeof I0[b])) ++diff;
+        }
+        printf("  project with candidate sets (d %zu): %zu of %zu points differ; a valid set after %d of %zu points\n",
+               d, diff, 2 * B, used, 2 * B);
+        CHECK(diff == 0 && used >= (int)B, "project with candidate sets (d %zu): %zu differ, sets valid %d times", d, diff, used);
+    next:
+        rdg__pool_free(pool, 2);
+        free(X); free(Y); free(buf); free(P0); free(P1); free(cidx);
+    }
+}
+
 int main(void) {
     kernels();
     compact();
     sampler_sets();
+    project_sets();
     odd_shapes();
     eigh_ql();
     eigh_top();
