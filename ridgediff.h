@@ -2492,21 +2492,25 @@ RDGDEF rdg_status rdg_lu_solve(const rdg_real *LU, size_t n, const size_t *piv, 
     return RDG_OK;
 }
 
-/* Cholesky A = L L^T in place (lower half read and written); 0 unless positive definite. */
+/* Cholesky A = L L^T in place (the lower half read; L in the lower half, L^T in the upper);
+   0 unless positive definite. Right-looking on the upper half, U = L^T by rows, so that the
+   trailing update is a contiguous row update that vectorises; each entry subtracts the same
+   products in the same order as the dot-product (left-looking) form. */
 RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
     size_t i, j, k;
+    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) A[j * n + i] = A[i * n + j];
     for (j = 0; j < n; ++j) {
-        rdg_real s = A[j * n + j];
-        for (k = 0; k < j; ++k) s -= A[j * n + k] * A[j * n + k];
+        rdg_real *uj = A + j * n, s = uj[j];
         if (!(s > 0)) return 0;
         s = RDG__SQRT(s);
-        A[j * n + j] = s;
-        for (i = j + 1; i < n; ++i) {
-            rdg_real v = A[i * n + j];
-            for (k = 0; k < j; ++k) v -= A[i * n + k] * A[j * n + k];
-            A[i * n + j] = v / s;
+        uj[j] = s;
+        for (k = j + 1; k < n; ++k) uj[k] /= s;
+        for (i = j + 1; i < n; ++i) {            /* A_ik -= u_ji u_jk for k >= i */
+            rdg_real *ai = A + i * n, u = uj[i];
+            for (k = i; k < n; ++k) ai[k] -= u * uj[k];
         }
     }
+    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) A[i * n + j] = A[j * n + i];
     return 1;
 }
 
