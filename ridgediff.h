@@ -266,7 +266,8 @@ RDGDEF rdg_status rdg_ridge_jacobian(const rdg_gmm *g, rdg_real t, const rdg_rea
      scms_iter SCMS iterations, as the method or as LM's start (default 500 / 200); LM takes
                over once the SCMS step s_t^2 |r| is below 1e-3 max(1, data scale), and SCMS
                is finished from there when LM cannot finish (its point is then the answer)
-     rtol      residual tolerance on s_t^2 |r| relative to max(1, data scale) (default 1e-10)
+     rtol      residual tolerance on s_t^2 |r| relative to max(1, data scale) (default 1e-10;
+               100 FLT_EPSILON ~ 1.2e-5 under RDG_REAL_FLOAT, where 1e-10 is below rounding)
      ktol      KKT tolerance |(x-y) + JE^T lam| <= ktol (1 + |x - y|) (default 1e-6: the
                distance is stationary there, so it is then exact to ~ ktol^2)
      rho       augmented-Lagrangian penalty, dimensionless (default 1000)
@@ -3582,7 +3583,8 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
     p->max_iter = o->max_iter ? o->max_iter : 100;
     p->scms_iter = o->scms_iter ? o->scms_iter : (o->method == RDG_PROJECT_SCMS ? 500 : 200);
     sc = g->scale > 1 ? g->scale : RDG__R(1.0);
-    p->tolr = (o->rtol > 0 ? o->rtol : RDG__R(1e-10)) * sc;
+    /* default 1e-10, never below 100 eps (the float build's residuals stop near 0.5 eps) */
+    p->tolr = (o->rtol > 0 ? o->rtol : RDG__R(1e-10) > 100 * RDG__EPS ? RDG__R(1e-10) : 100 * RDG__EPS) * sc;
     /* SCMS converges linearly; LM from an SCMS point 1e-3 of the data scale off the ridge
        takes as many iterations as from a converged one (measured: W2 of tools/bench, 5.8 at
        t = 0.05 either way) and saves ~5 density evaluations per point */

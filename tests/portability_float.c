@@ -5,6 +5,8 @@
      density at t = 0.5:        logp within 1e-4 (relative) of a double-precision reference
                                 computed here, score = (a m - y)/s^2 consistent to 1e-4
      projection (two points):   converges to (0.5, 0) within 1e-3, reported converged
+     projection (d = 20 curve): LM and SCMS under the default tolerances (100 FLT_EPSILON for
+                                float) converge on at least 18 of 20 points
      .npy:                      write then read round trip exact (float -> f8 -> float)   */
 #ifndef RDG_REAL_FLOAT
 #define RDG_REAL_FLOAT
@@ -72,6 +74,34 @@ int main(void) {
     CHECKF(fabs((double)p[0] - 0.5) <= 1e-3 && fabs((double)p[1]) <= 1e-3, "projection (%g, %g), expected (0.5, 0)",
            (double)p[0], (double)p[1]);
     CHECKF(info.converged, "projection converged (resid %g, iters %d)", (double)info.resid, info.iters);
+    /* d = 20: a noisy closed curve, points near it (the default rtol must be reachable) */
+    {
+        enum { N = 200, D = 20, B = 20 };
+        static float Xc[N * D], Yc[B * D], Pc[B * D];
+        rdg_project_info ic[B];
+        rdg_rng r;
+        rdg_gmm gc;
+        float ac, s2c;
+        int meth, conv;
+        rdg_rng_init(&r, 3, 1);
+        for (i = 0; i < N; ++i) {
+            double th = 6.283185307179586 * i / N;
+            for (j = 0; j < D; ++j) Xc[i * D + j] = 0.05f * rdg_rng_normal(&r);
+            Xc[i * D] += (float)(10 * cos(th)); Xc[i * D + 1] += (float)(10 * sin(th));
+            Xc[i * D + 2] += (float)(2 * cos(3 * th));
+        }
+        CHECKF(rdg_gmm_init(&gc, Xc, N, D) == RDG_OK, "gmm init d=20");
+        rdg_ou(0.05f, &ac, &s2c);
+        for (i = 0; i < B * D; ++i) Yc[i] = ac * Xc[(i * 13) % (N * D)] + 0.4f * sqrtf(s2c) * rdg_rng_normal(&r);
+        for (meth = 0; meth < 2; ++meth) {
+            memset(&o, 0, sizeof o);
+            o.dstar = 1;
+            o.method = meth ? RDG_PROJECT_SCMS : RDG_PROJECT_LM;
+            CHECKF(rdg_ridge_project(&gc, 0.05f, Yc, B, &o, Pc, ic) == RDG_OK, "project d=20 status");
+            for (i = 0, conv = 0; i < B; ++i) conv += ic[i].converged;
+            CHECKF(conv >= 18, "d=20 %s: %d of 20 converged under the default tolerance", meth ? "SCMS" : "LM", conv);
+        }
+    }
     /* npy round trip */
     CHECKF(rdg_npy_write_mem(w, 1, shape, &buf, &len) == RDG_OK, "npy write");
     CHECKF(rdg_npy_read_mem(buf, len, &arr) == RDG_OK && arr.count == 4 && memcmp(arr.data, w, sizeof w) == 0,

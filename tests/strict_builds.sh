@@ -140,6 +140,8 @@ build "gcc -DRIDGEDIFF_STATIC -Wunused-function" \
       $CC $C99 -Wunused-function -DRIDGEDIFF_STATIC $I tu.c -o a.out -lm
 build "gcc -DRDG_NO_STDIO"         $CC $C99 -DRDG_NO_STDIO $I tu.c -o a.out -lm
 build "gcc -DRDG_REAL_FLOAT"       $CC $C99 -DRDG_REAL_FLOAT $I tu.c -o a.out -lm
+build "gcc float test (portability_float.c)" \
+      $CC $C99 -Wdouble-promotion -O2 -DRDG_REAL_FLOAT $I "$here/tests/portability_float.c" -o a.out -lm
 build "gcc custom allocator"       $CC $C99 $I alloc.c -o a.out -lm
 build "two files (one implementation)" \
       sh -c "$CC $C99 $I -c impl.c -o impl.o && $CC $C99 $I -c main2.c -o main2.o && $CC impl.o main2.o -o a.out -lm"
