@@ -65,10 +65,11 @@
      from the compiler's own macros (build with -march=native, or -mavx2 -mfma, to get them;
      the scalar C99 reference is always compiled and used under RDG_NO_SIMD). Weights below
      exp(-drop) of the largest are dropped (rdg_gmm.drop, default 40: every moment within
-     N e^-40 relative). rdg_density_eval serves blocks of 8 query points per pass over the
-     data; the exact-model sampler reuses each trajectory's set of non-negligible points from
-     step to step under a bound that keeps the kept set exact (rdg__exact_cand). `make bench`
-     measures all of it against a numpy peer.
+     N e^-40 relative). rdg_density_eval serves blocks of 4 to 16 query points per pass over
+     the data; a caller that evaluates repeatedly keeps an rdg_density_ctx so that no call
+     allocates. The exact-model sampler and the projections reuse each trajectory's (point's)
+     set of non-negligible data points from step to step under a bound that keeps the kept
+     set exact (rdg__cand_eval). `make bench` measures all of it against a numpy peer.
 
    LIMITATIONS
      Dense d x d algebra per point: meant for d up to a few hundred (the paper: d <= 64).
