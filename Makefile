@@ -60,7 +60,12 @@ build build/asan build/examples:
 # numpy implementation. Slower extras, not in `make test`: `make valgrind` (whole suite under
 # memcheck), `make fuzz FUZZ_SECONDS=N` (libFuzzer), `make portability` (other compilers,
 # libcs, float, aarch64/qemu, mingw/wine, Cortex-M4).
-test: unit simd cli strict asan fuzz-replay determinism valgrind-fast crosscheck pictures
+# The test binaries are compiled first, two at a time (compiling the header is most of the
+# time on 2 cores); the stages then run one after another.
+JOBS ?= 2
+test:
+	$(MAKE) -j$(JOBS) $(TEST_BIN) $(ASAN_BIN) build/determinism tools/ridgediff
+	$(MAKE) unit simd cli strict asan fuzz-replay determinism valgrind-fast crosscheck pictures
 	@echo "make test: all stages passed"
 
 unit: $(TEST_BIN)
