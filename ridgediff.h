@@ -1795,6 +1795,13 @@ RDG__PRIVATE rdg_real rdg__k_expcut_simd(rdg_real *e, size_t n, rdg_real shift, 
     return s;
 }
 
+#  if RDG__VW == 8
+/* One step of a 4 x 4 register tile (AVX-512): query q's accumulators acc<q>0 .. acc<q>3 take
+   bc p0 .. bc p3, for the four vectors p0 .. p3 loaded at this step. */
+#    define RDG__TILE4(acc, q, bc) do { rdg__v b_ = (bc); acc##q##0 = RDG__VFMA(b_, p0, acc##q##0); \
+        acc##q##1 = RDG__VFMA(b_, p1, acc##q##1); acc##q##2 = RDG__VFMA(b_, p2, acc##q##2); \
+        acc##q##3 = RDG__VFMA(b_, p3, acc##q##3); } while (0)
+#  endif
 RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
                                    const rdg_real *const *y, rdg_real c1, rdg_real c2, const rdg_real *c0,
                                    rdg_real *const *e, rdg_real *mx) {
@@ -1812,12 +1819,10 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
         rdg__v s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z, r, xv;
         for (j = 0; j < d; ++j) {
             const rdg_real *row = xt + j * RDG__TILE + i;
-            rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + 8), p2 = RDG__VLD(row + 16), p3 = RDG__VLD(row + 24), yj;
+            rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + 8), p2 = RDG__VLD(row + 16), p3 = RDG__VLD(row + 24);
             RDG__INREG(p0); RDG__INREG(p1); RDG__INREG(p2); RDG__INREG(p3);
-#    define RDG__DQ4(q) yj = RDG__VSET(y[q][j]); s##q##0 = RDG__VFMA(yj, p0, s##q##0); \
-            s##q##1 = RDG__VFMA(yj, p1, s##q##1); s##q##2 = RDG__VFMA(yj, p2, s##q##2); s##q##3 = RDG__VFMA(yj, p3, s##q##3);
-            RDG__DQ4(0) RDG__DQ4(1) RDG__DQ4(2) RDG__DQ4(3)
-#    undef RDG__DQ4
+            RDG__TILE4(s, 0, RDG__VSET(y[0][j])); RDG__TILE4(s, 1, RDG__VSET(y[1][j]));
+            RDG__TILE4(s, 2, RDG__VSET(y[2][j])); RDG__TILE4(s, 3, RDG__VSET(y[3][j]));
         }
 #    define RDG__DQ4OUT(q, sa, off) xv = RDG__VLD(xx + i + (off)); \
         r = RDG__VMIN(RDG__VSUB(RDG__VFNMA(v2, xv, RDG__VMUL(v1, sa)), RDG__VSET(c0[q])), z); \
@@ -1874,12 +1879,10 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 #    undef RDG__WQ4LD
         for (i = 0; i < n; ++i) {
             const rdg_real *xi = X + i * d + j;
-            rdg__v r0 = RDG__VLD(xi), r1 = RDG__VLD(xi + 8), r2 = RDG__VLD(xi + 16), r3 = RDG__VLD(xi + 24), wq;
-            RDG__INREG(r0); RDG__INREG(r1); RDG__INREG(r2); RDG__INREG(r3);
-#    define RDG__WQ4(q) wq = RDG__VSET(W[q][i]); a##q##0 = RDG__VFMA(wq, r0, a##q##0); \
-            a##q##1 = RDG__VFMA(wq, r1, a##q##1); a##q##2 = RDG__VFMA(wq, r2, a##q##2); a##q##3 = RDG__VFMA(wq, r3, a##q##3);
-            RDG__WQ4(0) RDG__WQ4(1) RDG__WQ4(2) RDG__WQ4(3)
-#    undef RDG__WQ4
+            rdg__v p0 = RDG__VLD(xi), p1 = RDG__VLD(xi + 8), p2 = RDG__VLD(xi + 16), p3 = RDG__VLD(xi + 24);
+            RDG__INREG(p0); RDG__INREG(p1); RDG__INREG(p2); RDG__INREG(p3);
+            RDG__TILE4(a, 0, RDG__VSET(W[0][i])); RDG__TILE4(a, 1, RDG__VSET(W[1][i]));
+            RDG__TILE4(a, 2, RDG__VSET(W[2][i])); RDG__TILE4(a, 3, RDG__VSET(W[3][i]));
         }
 #    define RDG__WQ4ST(q) RDG__VST(out + q * d + j, a##q##0); RDG__VST(out + q * d + j + 8, a##q##1); \
         RDG__VST(out + q * d + j + 16, a##q##2); RDG__VST(out + q * d + j + 24, a##q##3);
