@@ -2790,15 +2790,23 @@ RDG__PRIVATE void rdg__acc_sym(const rdg__ws *w, rdg_real *C) {
 }
 
 /* Log-weights e_i = -|x - a x_i|^2 / (2 s^2) of all N points into w->w; returns the largest. */
-RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
-    size_t n = g->n, d = g->d, i;
-    rdg_real inv2s2 = RDG__R(0.5) / w->s2, emax = -RDG__BIG, *e = w->w;
-    if (!w->xt) return rdg__k_dist_rows(g->x, n, d, x, w->a, inv2s2, e);
+/* e_i = -h |x - a x_i|^2 for n points stored as consecutive panels xt (rdg__xt_build's layout);
+   returns the largest. */
+RDG__PRIVATE rdg_real rdg__scan_panels(const rdg_real *xt, size_t n, size_t d, const rdg_real *x, rdg_real a,
+                                       rdg_real h, rdg_real *e) {
+    size_t i;
+    rdg_real emax = -RDG__BIG;
     for (i = 0; i < n; i += RDG__TILE) {
-        rdg_real m2 = rdg__k_dist(w->xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, w->a, inv2s2, e + i);
+        rdg_real m2 = rdg__k_dist(xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, a, h, e + i);
         if (m2 > emax) emax = m2;
     }
     return emax;
+}
+
+RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
+    rdg_real inv2s2 = RDG__R(0.5) / w->s2;
+    if (!w->xt) return rdg__k_dist_rows(g->x, g->n, g->d, x, w->a, inv2s2, w->w);
+    return rdg__scan_panels(w->xt, g->n, g->d, x, w->a, inv2s2, w->w);
 }
 
 /* rdg__cov_tile for d <= RDG__SMALLD: four partial sums per entry (points p mod 4). */
@@ -2934,14 +2942,9 @@ RDG__PRIVATE int rdg__cand_eval(const rdg_gmm *g, rdg_real xmax, const rdg_real 
     if (!c || !c->valid || w->s2 > c->s20) return 0;
     for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
     if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
-    if (c->xt) {           /* the panel kernel: the same rounding as rdg__k_dist_idx */
-        emax = -RDG__BIG;
-        for (i = 0; i < c->m; i += RDG__TILE) {
-            rdg_real m2 = rdg__k_dist(c->xt + i * d, c->m - i < RDG__TILE ? c->m - i : RDG__TILE, d, y, w->a,
-                                      RDG__R(0.5) / w->s2, w->w + i);
-            if (m2 > emax) emax = m2;
-        }
-    } else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
+    if (c->xt)             /* the panel kernel: the same rounding as rdg__k_dist_idx */
+        emax = rdg__scan_panels(c->xt, c->m, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
+    else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
     rdg__eval_tail(g, y, w, want_cov, c->idx, c->m, emax);
     return 1;
 }
