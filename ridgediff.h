@@ -3121,9 +3121,12 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
        depend on its block: results are the same for any B and any number of threads. */
     /* queries per block: about d / 4 (4 to RDG__QS), so that the data panels streamed per query
        (8 N d / qs bytes) stay near the query's own log-weights and indices (32 N bytes, which
-       must stay in cache); fewer when that leaves the threads under two blocks each */
+       must stay in cache); about d / 2 from N = 32768 on, where those no longer stay in a
+       core's cache anyway and the data is the larger stream (measured at N = 1e5, d = 32:
+       8 % faster at t = 5, 25 % at t = 0.01); fewer when that leaves the threads under two
+       blocks each */
     qs = RDG__QB;
-    while (qs < RDG__QS && 4 * qs < d) qs *= 2;
+    while (qs < RDG__QS && (g->n >= 32768 ? 2 : 4) * qs < d) qs *= 2;
     while (qs > RDG__QB && B < 2 * qs * (size_t)rdg__nthreads(B)) qs /= 2;
     nblk = B / qs + (B % qs != 0);
     nth = rdg__nthreads(nblk);
