@@ -2547,7 +2547,6 @@ RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
     return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
 }
 
-
 /* Y <- (L L^T)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
    operations (each a contiguous axpy). */
 RDG__PRIVATE void rdg__chol_rows(const rdg_real *L, size_t n, rdg_real *Y) {
@@ -2906,10 +2905,9 @@ RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int
     rdg__eval_tail(g, x, w, want_cov, NULL, g->n, emax);
 }
 
-/* Candidate sets: reusing the set of points that can carry weight from one evaluation to the
-   next (the exact model's trajectories, W3 of tools/bench; projections at fixed t).
-   Posterior mean along one trajectory of the exact model, reusing the set of points that can
-   carry weight from step to step (W3 of tools/bench). A full scan at (y0, a0, s0^2) keeps the
+/* Candidate sets: the set of points that can carry weight, reused from one evaluation to the
+   next (the exact model's trajectories, W3 of tools/bench; projections at fixed t, W2). A full
+   scan at (y0, a0, s0^2) keeps the
    points with r_i = |y0 - a0 x_i| <= R0 = sqrt(r_min^2 + 2 s0^2 drop) (weights within exp(-drop)
    of the largest); the candidate set S holds those with r_i <= R0 + 2 D (margin D). At a later
    (y, a, s^2) with s^2 <= s0^2 and |y - y0| + |a - a0| max_i |x_i| <= D, every distance moved
@@ -2928,8 +2926,18 @@ typedef struct rdg__cand {
 
 #define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
 
-/* Reals of panel room for a set of at most N / RDG__CAND_MAXFRAC points. */
+/* Reals of a set's own storage beside its N indices: y0 (d), then panel room for at most
+   N / RDG__CAND_MAXFRAC points. */
 RDG__PRIVATE size_t rdg__cand_xt_len(size_t n, size_t d) { return (n / RDG__CAND_MAXFRAC + RDG__TILE) * d; }
+RDG__PRIVATE size_t rdg__cand_len(size_t n, size_t d) { return d + rdg__cand_xt_len(n, d); }
+
+/* An empty set on idx (room for N) and buf (rdg__cand_len reals). */
+RDG__PRIVATE void rdg__cand_attach(rdg__cand *c, size_t *idx, rdg_real *buf, size_t d) {
+    memset(c, 0, sizeof *c);
+    c->idx = idx;
+    c->y0 = buf;
+    c->xt = buf + d;
+}
 #define RDG__CAND_MAXMEM ((size_t)256 << 20)   /* bytes of candidate sets (indices, panels), all threads */
 
 /* Whether the set c holds every point that can carry weight at (y, w->a, w->s2) (xmax: the
@@ -2995,7 +3003,6 @@ RDG__PRIVATE void rdg__eval_near(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     rdg__cand_build(g, x, w->a, w->s2, w->w, emax, c, 0);
     rdg__eval_tail(g, x, w, 1, NULL, g->n, emax);
 }
-
 
 RDG__PRIVATE void rdg__pool_free(rdg__ws *pool, int count) {
     int i;
@@ -3122,9 +3129,9 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
     /* queries per block: about d / 4 (4 to RDG__QS), so that the data panels streamed per query
        (8 N d / qs bytes) stay near the query's own log-weights and indices (32 N bytes, which
        must stay in cache); about d / 2 from N = 32768 on, where those no longer stay in a
-       core's cache anyway and the data is the larger stream (measured at N = 1e5, d = 32:
-       8 % faster at t = 5, 25 % at t = 0.01); fewer when that leaves the threads under two
-       blocks each */
+       core's cache anyway and the data is the larger stream (measured at N = 1e5, d = 32,
+       alternating runs: 5 % faster at t = 5, 24 % at t = 0.3, 38 % at t = 0.01); fewer when
+       that leaves the threads under two blocks each */
     qs = RDG__QB;
     while (qs < RDG__QS && (g->n >= 32768 ? 2 : 4) * qs < d) qs *= 2;
     while (qs > RDG__QB && B < 2 * qs * (size_t)rdg__nthreads(B)) qs /= 2;
@@ -3605,7 +3612,6 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
     return RDG_OK;
 }
 
-
 /* Least-squares multiplier lh = argmin |xy + JE^T lh| (JE: k x d), via the k x k normal
    equations; 0 when they are singular. */
 RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_real *xy,
@@ -3924,7 +3930,7 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
     d = g->d;
     nth = rdg__nthreads(B);
     len = rdg__lm_len(d);
-    per = len + d + (g->drop > 0 ? rdg__cand_xt_len(g->n, d) : 0);   /* reals per thread */
+    per = len + (g->drop > 0 ? rdg__cand_len(g->n, d) : 0);   /* reals per thread */
     rdg__mul(per, (size_t)nth, &ok);
     rdg__mul(g->n, (size_t)nth, &ok);
     if (!ok) return RDG_ERR_OVERFLOW;
@@ -3942,12 +3948,8 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
         rdg__pool_free(pool, 2 * nth);
         return RDG_ERR_NOMEM;
     }
-    if (cands) for (ib = 0; ib < nth; ++ib) {
-        memset(&cands[ib], 0, sizeof cands[ib]);
-        cands[ib].idx = cidx + (size_t)ib * g->n;
-        cands[ib].y0 = scratch + (size_t)ib * per + len;
-        cands[ib].xt = cands[ib].y0 + d;
-    }
+    if (cands) for (ib = 0; ib < nth; ++ib)
+        rdg__cand_attach(&cands[ib], cidx + (size_t)ib * g->n, scratch + (size_t)ib * per + len, d);
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         int id = rdg__thread_id();
@@ -4395,17 +4397,14 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         pool = rdg__pool_alloc(nth * RDG__QB, g->n, g->d, tt[0]);
         if (!pool || !rdg__pool_xt(pool, nth * RDG__QB, g)) { st = RDG_ERR_NOMEM; goto done; }
         /* per set: N indices, then y0 (d reals) and the panels */
-        size_t cper = g->d + rdg__cand_xt_len(g->n, g->d);
+        size_t cper = rdg__cand_len(g->n, g->d);
         if (g->drop > 0 && ok
             && rdg__mul(nc, g->n * sizeof(size_t) + cper * sizeof(rdg_real), &ok) <= RDG__CAND_MAXMEM && ok) {
             cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
             cidx = (size_t *)rdg__alloc(nc * g->n, sizeof(size_t));
             cbuf = (rdg_real *)rdg__alloc(nc * cper, sizeof(rdg_real));
             if (!cands || !cidx || !cbuf) { st = RDG_ERR_NOMEM; goto done; }
-            for (i = 0; i < nc; ++i) {
-                memset(&cands[i], 0, sizeof cands[i]);
-                cands[i].idx = cidx + i * g->n; cands[i].y0 = cbuf + i * cper; cands[i].xt = cands[i].y0 + g->d;
-            }
+            for (i = 0; i < nc; ++i) rdg__cand_attach(&cands[i], cidx + i * g->n, cbuf + i * cper, g->d);
         }
     }
     if (times)
