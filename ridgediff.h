@@ -1138,6 +1138,9 @@ typedef float64x2_t rdg__v;
 #  define RDG__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 #define RDG__TILE 64   /* data points per tile: a tile of rows stays in L1/L2 while it is used */
+/* Point i of consecutive panels (rdg__xt_build's layout: panel i / RDG__TILE holds d rows of
+   RDG__TILE reals, one per coordinate): its coordinate j is at RDG__PAN(xt, i, d)[j RDG__TILE]. */
+#define RDG__PAN(xt, i, d) ((xt) + ((i) / RDG__TILE) * RDG__TILE * (d) + (i) % RDG__TILE)
 
 /* d rounded up to a whole number of vectors. */
 RDG__PRIVATE size_t rdg__pad(size_t d) { return (d + RDG__VW - 1) / RDG__VW * RDG__VW; }
@@ -1306,15 +1309,19 @@ RDG__PRIVATE rdg_real rdg__k_expcut_ref(rdg_real *e, size_t n, rdg_real shift, r
     return s;
 }
 
-/* rdg__k_dot for RDG__QB queries against one panel (c0 per query); mx[q] raised to the max. */
+/* rdg__k_dot for RDG__QB queries (c0 per query) against cnt points stored as consecutive
+   panels (any number of them: one call per pass over the data); mx[q] raised to the max. */
 RDG__PRIVATE void rdg__k_dotq_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
                                   const rdg_real *const *y, rdg_real c1, rdg_real c2, const rdg_real *c0,
                                   rdg_real *const *e, rdg_real *mx) {
+    size_t i;
     int q;
-    for (q = 0; q < RDG__QB; ++q) {
-        rdg_real m2 = rdg__k_dot_ref(xt, xx, cnt, d, y[q], c1, c2, c0[q], e[q]);
-        if (m2 > mx[q]) mx[q] = m2;
-    }
+    for (i = 0; i < cnt; i += RDG__TILE)
+        for (q = 0; q < RDG__QB; ++q) {
+            size_t m = cnt - i < RDG__TILE ? cnt - i : RDG__TILE;
+            rdg_real m2 = rdg__k_dot_ref(xt + i * d, xx + i, m, d, y[q], c1, c2, c0[q], e[q] + i);
+            if (m2 > mx[q]) mx[q] = m2;
+        }
 }
 
 /* out[q d + j] += sum_{i < n} W[q][i] x_ij for RDG__QB weight vectors over all n rows of X (the
@@ -1813,12 +1820,14 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
 #  if RDG__VW == 8
     /* AVX-512 (32 registers): 4 vectors of points x 4 queries, 16 accumulators, so that the
        FMA latency is hidden and a load feeds four FMAs; each point's sum over j runs in the
-       same order as below (bit-identical) */
+       same order as below (bit-identical). Blocks of 4 (or 2) vectors never straddle two
+       panels (RDG__TILE is a multiple of 4 RDG__VW), and the points left after them lie in the
+       last panel. */
     for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {
         rdg__v s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
         rdg__v s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z, r, xv;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__TILE;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + 8), p2 = RDG__VLD(row + 16), p3 = RDG__VLD(row + 24);
             RDG__INREG(p0); RDG__INREG(p1); RDG__INREG(p2); RDG__INREG(p3);
             RDG__TILE4(s, 0, RDG__VSET(y[0][j])); RDG__TILE4(s, 1, RDG__VSET(y[1][j]));
@@ -1837,7 +1846,7 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
     for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* 2 vectors of points x 4 queries */
         rdg__v s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, r, x0, x1;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__TILE;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj;
             RDG__INREG(p0); RDG__INREG(p1);
             yj = RDG__VSET(y[0][j]); s00 = RDG__VFMA(yj, p0, s00); s01 = RDG__VFMA(yj, p1, s01);
@@ -1858,7 +1867,7 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
         RDG__VST(t, vm[q]);
         for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
         if (i < cnt) {
-            rdg_real m2 = rdg__k_dot_ref(xt + i, xx + i, cnt - i, d, y[q], c1, c2, c0[q], e[q] + i);
+            rdg_real m2 = rdg__k_dot_ref(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y[q], c1, c2, c0[q], e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
     }
@@ -4205,12 +4214,13 @@ RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_re
         dot = rdg__square_ok(&wq[0], d, xmax, yq[q], &c0[q]) && dot;
         c0[q] *= RDG__R(0.5) / s2;
     }
-    for (i = 0; i < n; i += RDG__TILE) {
-        size_t cnt = n - i < RDG__TILE ? n - i : RDG__TILE;
-        for (q = 0; q < RDG__QB; ++q) ei[q] = eq[q] + i;
-        if (dot) rdg__k_dotq(wq[0].xt + i * d, wq[0].xx + i, cnt, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), c0, ei, mx);
-        else rdg__k_distq(wq[0].xt + i * d, cnt, d, yq, a, RDG__R(0.5) / s2, ei, mx);
-    }
+    if (dot) rdg__k_dotq(wq[0].xt, wq[0].xx, n, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), c0, eq, mx);
+    else
+        for (i = 0; i < n; i += RDG__TILE) {
+            size_t cnt = n - i < RDG__TILE ? n - i : RDG__TILE;
+            for (q = 0; q < RDG__QB; ++q) ei[q] = eq[q] + i;
+            rdg__k_distq(wq[0].xt + i * d, cnt, d, yq, a, RDG__R(0.5) / s2, ei, mx);
+        }
     /* members whose candidate set says that at most half the points can carry weight take the
        kept points alone (rdg__eval_tail); the others share dense weighted sums, when two or
        more of them do */

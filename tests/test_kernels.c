@@ -154,6 +154,49 @@ static rdg_status wrapped(const void *self, rdg_real t, const rdg_real *x, size_
     return rdg_model_eval((const rdg_model *)self, t, x, B, out);
 }
 
+/* The four-query expanded-square kernel over many panels in one call (the exact sampler's
+   full scans): bit for bit the same as one call per panel, and (SIMD builds) within rounding
+   of the reference, for N across panel edges and d around the vector widths. */
+static void dotq_panels(void) {
+    static const size_t ns[] = { 1, 15, 37, 64, 65, 100, 128, 300 }, ds[] = { 1, 3, 8, 9, 32, 33 };
+    rdg_rng r;
+    size_t in, id, i, q;
+    rdg_rng_init(&r, 19, 0);
+    for (in = 0; in < sizeof ns / sizeof *ns; ++in) for (id = 0; id < sizeof ds / sizeof *ds; ++id) {
+        size_t n = ns[in], d = ds[id];
+        rdg_real X[300 * 33], y[4][33], c0[4], e1[4][300], e2[4][300], e3[4][300], m1[4], m2[4], m3[4], *xt;
+        rdg_real *p1[4], *p3[4];
+        const rdg_real *yq[4];
+        rdg_gmm g;
+        fill(&r, X, n * d, 1.0);
+        CHECK(rdg_gmm_init(&g, X, n, d) == RDG_OK, "gmm init");
+        xt = rdg__xt_build(&g);
+        CHECK(xt != NULL, "panels");
+        if (!xt) return;
+        for (q = 0; q < 4; ++q) {
+            fill(&r, y[q], d, 1.0);
+            yq[q] = y[q]; c0[q] = (rdg_real)(0.1 * (double)q);
+            p1[q] = e1[q]; p3[q] = e3[q];
+            m1[q] = m2[q] = m3[q] = -RDG__BIG;
+        }
+        rdg__k_dotq(xt, xt + (n + RDG__TILE) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p1, m1);
+        for (i = 0; i < n; i += RDG__TILE) {
+            rdg_real *o[4];
+            for (q = 0; q < 4; ++q) o[q] = e2[q] + i;
+            rdg__k_dotq(xt + i * d, xt + (n + RDG__TILE) * d + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, yq,
+                        (rdg_real)0.6, (rdg_real)0.2, c0, o, m2);
+        }
+        rdg__k_dotq_ref(xt, xt + (n + RDG__TILE) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p3, m3);
+        for (q = 0; q < 4; ++q) {
+            CHECK(memcmp(e1[q], e2[q], n * sizeof(rdg_real)) == 0 && m1[q] == m2[q],
+                  "dotq over %zu panels != per panel (n %zu, d %zu)", n / RDG__TILE + 1, n, d);
+            CHECK(rel(e1[q], e3[q], n) <= 1e-14 && fabs((double)(m1[q] - m3[q])) <= 1e-13 * (1 + fabs((double)m3[q])),
+                  "dotq vs ref (n %zu, d %zu): %.3g", n, d, rel(e1[q], e3[q], n));
+        }
+        rdg_free(xt);
+    }
+}
+
 static void sampler_sets(void) {
     enum { N = 600, D = 8, NT = 24 };
     static rdg_real X[N * D], o1[NT * D], o2[NT * D], tr1[11 * NT * D], tr2[11 * NT * D];
@@ -542,6 +585,7 @@ static void project_sets(void) {
 
 int main(void) {
     kernels();
+    dotq_panels();
     compact();
     sampler_sets();
     project_sets();
