@@ -1028,21 +1028,26 @@ RDGDEF unsigned long long rdg_rng_u64(rdg_rng *r) {
     return result;
 }
 
-RDGDEF rdg_real rdg_rng_uniform(rdg_rng *r) {
-    /* 53 random bits, shifted by half an ulp: in (0, 1), never 0 or 1 */
-    double u = ((double)(rdg_rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    return (rdg_real)u;
+/* 53 random bits, shifted by half an ulp: in (0, 1), never 0 or 1. */
+RDG__PRIVATE double rdg__u01(rdg_rng *r) {
+    return ((double)(rdg_rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+RDG__PRIVATE void rdg__boxmuller(double u1, double u2, double *c, double *s);   /* >>kernels */
+
+RDGDEF rdg_real rdg_rng_uniform(rdg_rng *r) { return (rdg_real)rdg__u01(r); }
+
+/* Box-Muller: u1 then u2 from the stream give sqrt(-2 ln u1) (cos, sin)(2 pi u2); the cosine
+   is returned, the sine kept for the next call. */
 RDGDEF rdg_real rdg_rng_normal(rdg_rng *r) {
-    double u1, u2, rad;
+    double u1, u2, c, s;
     if (r->has_spare) { r->has_spare = 0; return r->spare; }
-    u1 = ((double)(rdg_rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    u2 = ((double)(rdg_rng_u64(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    rad = sqrt(-2.0 * log(u1));
-    r->spare = (rdg_real)(rad * sin(6.283185307179586476925 * u2));
+    u1 = rdg__u01(r);
+    u2 = rdg__u01(r);
+    rdg__boxmuller(u1, u2, &c, &s);
+    r->spare = (rdg_real)s;
     r->has_spare = 1;
-    return (rdg_real)(rad * cos(6.283185307179586476925 * u2));
+    return (rdg_real)c;
 }
 
 /* >>kernels -----------------------------------------------------------------------------------
@@ -1960,6 +1965,127 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 #  define rdg__k_atb rdg__k_atb_ref
 #  define rdg__k_ab rdg__k_ab_ref
 #endif
+
+/* Box-Muller's transcendentals without libm, so that the normal stream is the same with every
+   C library and the sampler can draw it a vector at a time:
+   - ln u1 = e ln 2 + ln m (u1 = m 2^e, m in [sqrt(1/2), sqrt(2))), ln m = 2 atanh(s),
+     s = (m - 1) / (m + 1), |s| <= 0.1716: 2 s + s sum_{k=1..10} 2 s^2k / (2k + 1) (the next
+     term is below 2e-17 relative); ln 2 split so that e ln2_hi is exact;
+   - 2 pi u2 = 2 pi f + k pi / 2 with k = rint(4 u2), f = u2 - k / 4 exact, |f| <= 1/8:
+     sin 2 pi f = f P(f^2) and cos 2 pi f = Q(f^2), the Taylor series to f^17 and f^16 (next
+     terms below 6e-17 relative), then the quadrant k mod 4.
+   Within a few ulps of libm (tests/test_util.c). The vector kernel below performs the same
+   operations in the same order (fused where RDG__FMA is), so both give the same bits. */
+#define RDG__LN2_HI 0.6931467056274414          /* 21 significant bits: e ln2_hi exact */
+#define RDG__LN2_LO 4.7493250390316726e-07      /* ln 2 - ln2_hi */
+#define RDG__SQRT_HALF 0.70710678118654757
+#define RDG__BM_LNPOLY(F, z, r) r = F(F(F(F(F(F(F(F(F(RDG__BMC(2.0 / 21), z, RDG__BMC(2.0 / 19)), z, \
+    RDG__BMC(2.0 / 17)), z, RDG__BMC(2.0 / 15)), z, RDG__BMC(2.0 / 13)), z, RDG__BMC(2.0 / 11)), z, \
+    RDG__BMC(2.0 / 9)), z, RDG__BMC(2.0 / 7)), z, RDG__BMC(2.0 / 5)), z, RDG__BMC(2.0 / 3))
+#define RDG__BM_SINPOLY(F, z, p) p = F(F(F(F(F(F(F(F(RDG__BMC(0.10422916220813984), z, \
+    RDG__BMC(-0.7181223017785006)), z, RDG__BMC(3.819952584848282)), z, RDG__BMC(-15.09464257682299)), z, \
+    RDG__BMC(42.058693944897655)), z, RDG__BMC(-76.70585975306139)), z, RDG__BMC(81.60524927607506)), z, \
+    RDG__BMC(-41.34170224039976)), z, RDG__BMC(6.283185307179586))
+#define RDG__BM_COSPOLY(F, z, q) q = F(F(F(F(F(F(F(F(RDG__BMC(0.28200596845579123), z, \
+    RDG__BMC(-1.714390711088672)), z, RDG__BMC(7.903536371318469)), z, RDG__BMC(-26.4262567833744)), z, \
+    RDG__BMC(60.24464137187666)), z, RDG__BMC(-85.45681720669373)), z, RDG__BMC(64.9393940226683)), z, \
+    RDG__BMC(-19.739208802178716)), z, RDG__BMC(1.0))
+
+RDG__PRIVATE void rdg__boxmuller(double u1, double u2, double *c, double *s) {
+    int e;
+    double m = frexp(u1, &e), f, t, z, r, ed, rad, k, p, q;
+#define RDG__BMC(x) (x)
+    if (m < RDG__SQRT_HALF) { m += m; --e; }
+    f = m - 1.0;                                   /* exact */
+    t = f / (2.0 + f);
+    z = t * t;
+    RDG__BM_LNPOLY(RDG__FMA, z, r);
+    r = r * z;
+    ed = (double)e;
+    rad = sqrt(-2.0 * RDG__FMA(ed, RDG__LN2_HI, RDG__FMA(ed, RDG__LN2_LO, RDG__FMA(t, r, t + t))));
+    k = rint(4.0 * u2);
+    f = u2 - 0.25 * k;                             /* exact */
+    z = f * f;
+    RDG__BM_SINPOLY(RDG__FMA, z, p);
+    p = p * f;
+    RDG__BM_COSPOLY(RDG__FMA, z, q);
+#undef RDG__BMC
+    switch ((int)k & 3) {
+    case 0: *c = rad * q; *s = rad * p; break;
+    case 1: *c = rad * -p; *s = rad * q; break;
+    case 2: *c = rad * -q; *s = rad * -p; break;
+    default: *c = rad * p; *s = rad * -q; break;
+    }
+}
+
+/* rdg__boxmuller for np pairs. */
+RDG__PRIVATE void rdg__k_boxmuller_ref(const double *u1, const double *u2, size_t np, double *c, double *s) {
+    size_t i;
+    for (i = 0; i < np; ++i) rdg__boxmuller(u1[i], u2[i], &c[i], &s[i]);
+}
+#if RDG__VW == 8
+RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size_t np, double *c, double *s) {
+    size_t i = 0;
+    const __m512d one = _mm512_set1_pd(1.0), neg = _mm512_set1_pd(-1.0);
+#define RDG__BMC(x) _mm512_set1_pd(x)
+    for (; i + 8 <= np; i += 8) {
+        __m512d u = _mm512_loadu_pd(u1 + i), m = _mm512_getmant_pd(u, _MM_MANT_NORM_p5_1, _MM_MANT_SIGN_src);
+        __m512d e = _mm512_add_pd(_mm512_getexp_pd(u), one), f, t, z, r, rad, k, p, q, cs, sn;
+        __mmask8 lo = _mm512_cmp_pd_mask(m, _mm512_set1_pd(RDG__SQRT_HALF), _CMP_LT_OQ), q1, q2, q3;
+        m = _mm512_mask_add_pd(m, lo, m, m);
+        e = _mm512_mask_sub_pd(e, lo, e, one);
+        f = _mm512_sub_pd(m, one);
+        t = _mm512_div_pd(f, _mm512_add_pd(_mm512_set1_pd(2.0), f));
+        z = _mm512_mul_pd(t, t);
+        RDG__BM_LNPOLY(_mm512_fmadd_pd, z, r);
+        r = _mm512_mul_pd(r, z);
+        r = _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_HI),
+                            _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_LO), _mm512_fmadd_pd(t, r, _mm512_add_pd(t, t))));
+        rad = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), r));
+        u = _mm512_loadu_pd(u2 + i);
+        k = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_set1_pd(4.0), u), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        f = _mm512_fnmadd_pd(_mm512_set1_pd(0.25), k, u);           /* exact, as u2 - 0.25 k */
+        z = _mm512_mul_pd(f, f);
+        RDG__BM_SINPOLY(_mm512_fmadd_pd, z, p);
+        p = _mm512_mul_pd(p, f);
+        RDG__BM_COSPOLY(_mm512_fmadd_pd, z, q);
+        /* quadrant k mod 4 (k in 0..4): (cos, sin) = (q, p), (-p, q), (-q, -p), (p, -q) */
+        q1 = _mm512_cmp_pd_mask(k, one, _CMP_EQ_OQ);
+        q2 = _mm512_cmp_pd_mask(k, _mm512_set1_pd(2.0), _CMP_EQ_OQ);
+        q3 = _mm512_cmp_pd_mask(k, _mm512_set1_pd(3.0), _CMP_EQ_OQ);
+        cs = _mm512_mask_mov_pd(_mm512_mask_mov_pd(_mm512_mask_mov_pd(q, q1, _mm512_mul_pd(p, neg)), q2,
+                                                   _mm512_mul_pd(q, neg)), q3, p);
+        sn = _mm512_mask_mov_pd(_mm512_mask_mov_pd(_mm512_mask_mov_pd(p, q1, q), q2, _mm512_mul_pd(p, neg)),
+                                q3, _mm512_mul_pd(q, neg));
+        _mm512_storeu_pd(c + i, _mm512_mul_pd(rad, cs));
+        _mm512_storeu_pd(s + i, _mm512_mul_pd(rad, sn));
+    }
+#undef RDG__BMC
+    rdg__k_boxmuller_ref(u1 + i, u2 + i, np - i, c + i, s + i);
+}
+#  define rdg__k_boxmuller rdg__k_boxmuller_simd
+#else
+#  define rdg__k_boxmuller rdg__k_boxmuller_ref
+#endif
+
+/* n standard normals from r, the same as n calls of rdg_rng_normal (pairs drawn u1 then u2,
+   the cosine first, a last sine kept as the spare), up to 16 pairs per kernel call. */
+RDG__PRIVATE void rdg__rng_normals(rdg_rng *r, rdg_real *out, size_t n) {
+    double u1[16], u2[16], c[16], s[16];
+    size_t i = 0, p, np;
+    if (n && r->has_spare) { out[i++] = r->spare; r->has_spare = 0; }
+    while (i < n) {
+        np = (n - i + 1) / 2;
+        if (np > 16) np = 16;
+        for (p = 0; p < np; ++p) { u1[p] = rdg__u01(r); u2[p] = rdg__u01(r); }
+        rdg__k_boxmuller(u1, u2, np, c, s);
+        for (p = 0; p < np; ++p) {
+            out[i++] = (rdg_real)c[p];
+            if (i < n) out[i++] = (rdg_real)s[p];
+            else { r->spare = (rdg_real)s[p]; r->has_spare = 1; }
+        }
+    }
+}
 
 /* out += sum_k wt_k (x_{idx_k} - xr): the vector kernel, or four partial sums for small d. */
 RDG__PRIVATE void rdg__k_wsum(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
@@ -4311,7 +4437,7 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
     rdg_status st;
     for (b = 0; b < nb; ++b) {
         rdg_rng_init(&rng[b], S->seed, (unsigned long long)(i0 + b));
-        for (j = 0; j < d; ++j) y[b * d + j] = rdg_rng_normal(&rng[b]);
+        rdg__rng_normals(&rng[b], y + b * d, d);
     }
     if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
     if (cand) for (b = 0; b < nb; ++b) { cand[b].valid = 0; cand[b].m = 0; cand[b].s20 = 0; }
@@ -4320,11 +4446,12 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         st = rdg__sample_model(m, S, k, y, nb, mb, w, cand);
         if (st != RDG_OK) return st;
         if (!S->ode) {
-            /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi */
+            /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi (xi drawn into yp) */
             rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(2.0), f0);
             for (b = 0; b < nb; ++b) {
-                rdg_real *yb = y + b * d, *fb = f0 + b * d;
-                for (j = 0; j < d; ++j) yb[j] = yb[j] + h * fb[j] + S->sq[k] * rdg_rng_normal(&rng[b]);
+                rdg_real *yb = y + b * d, *fb = f0 + b * d, *xi = yp + b * d;
+                rdg__rng_normals(&rng[b], xi, d);
+                for (j = 0; j < d; ++j) yb[j] = yb[j] + h * fb[j] + S->sq[k] * xi[j];
             }
         } else {
             /* Heun: f0 = f(y, t_k), yp = y + h f0, y <- y + h/2 (f0 + f(yp, t_{k+1})) */

@@ -197,6 +197,55 @@ static void dotq_panels(void) {
     }
 }
 
+/* Box-Muller without libm (rdg__boxmuller): within a few ulps of a long-double reference over
+   random pairs and the edges (the smallest and largest u, the sqrt(1/2) and quadrant
+   boundaries); the vector kernel bit for bit the scalar one; rdg__rng_normals the same stream as
+   rdg_rng_normal, spare included. */
+static void boxmuller(void) {
+    enum { NP = 4000 };
+    static double u1[NP], u2[NP], c1[NP], s1[NP], c2[NP], s2[NP];
+    const long double pi2 = 6.283185307179586476925286766559005768L;
+    const double ulp = 1.0 / 9007199254740992.0;
+    double worst = 0, worst_rad = 0;
+    rdg_rng r, r2;
+    size_t i, n;
+    rdg_rng_init(&r, 23, 0);
+    for (i = 0; i < NP; ++i) { u1[i] = rdg__u01(&r); u2[i] = rdg__u01(&r); }
+    for (i = 0; i < 64; ++i) {                      /* edges */
+        static const double b2[] = { 0.125, 0.375, 0.625, 0.875, 0.25, 0.5, 0.75 };
+        u1[i] = i < 8 ? 0.5 * ulp * (double)(1 + i) : i < 16 ? 1 - 0.5 * ulp * (double)(1 + 2 * (i - 8))
+              : i < 32 ? 0.70710678118654757 * (1 + ((double)i - 24) * ulp) * (i % 2 ? 0.5 : 1) : u1[i];
+        u2[i] = i < 8 ? 0.5 * ulp * (double)(1 + 2 * i) : i < 16 ? 1 - 0.5 * ulp * (double)(1 + 2 * (i - 8))
+              : i >= 32 ? b2[i % 7] + ((double)(i % 5) - 2) * ulp : u2[i];
+    }
+    rdg__k_boxmuller_ref(u1, u2, NP, c1, s1);
+    for (i = 0; i < NP; ++i) {
+        long double rad = sqrtl(-2.0L * logl((long double)u1[i])), th = pi2 * (long double)u2[i];
+        double dc = fabs((double)((long double)c1[i] - rad * cosl(th))), ds = fabs((double)((long double)s1[i] - rad * sinl(th)));
+        double rr = sqrt(c1[i] * c1[i] + s1[i] * s1[i]);
+        if (dc / (double)rad > worst) worst = dc / (double)rad;
+        if (ds / (double)rad > worst) worst = ds / (double)rad;
+        if (fabs(rr - (double)rad) / (double)rad > worst_rad) worst_rad = fabs(rr - (double)rad) / (double)rad;
+    }
+    CHECK(worst <= 2e-15 && worst_rad <= 2e-15, "Box-Muller off the reference: %.3g (radius %.3g)", worst, worst_rad);
+    printf("  boxmuller: worst error %.2g of the radius against long double (radius %.2g)\n", worst, worst_rad);
+    rdg__k_boxmuller(u1, u2, NP - 3, c2, s2);      /* a ragged tail */
+    CHECK(memcmp(c1, c2, (NP - 3) * sizeof *c1) == 0 && memcmp(s1, s2, (NP - 3) * sizeof *s1) == 0,
+          "Box-Muller kernel (%s) != scalar", RDG__SIMD_NAME);
+    for (n = 0; n < 41; n += 1 + n / 4) {
+        int spare;
+        for (spare = 0; spare <= 1; ++spare) {
+            rdg_real a[41], b[41];
+            rdg_rng_init(&r, 5, n); rdg_rng_init(&r2, 5, n);
+            if (spare) { rdg_rng_normal(&r); rdg_rng_normal(&r2); rdg_rng_normal(&r); rdg_rng_normal(&r2); rdg_rng_normal(&r); rdg_rng_normal(&r2); }
+            rdg__rng_normals(&r, a, n);
+            for (i = 0; i < n; ++i) b[i] = rdg_rng_normal(&r2);
+            CHECK(memcmp(a, b, n * sizeof *a) == 0 && rdg_rng_normal(&r) == rdg_rng_normal(&r2) && rdg_rng_u64(&r) == rdg_rng_u64(&r2),
+                  "rdg__rng_normals(%zu, spare %d) != rdg_rng_normal", n, spare);
+        }
+    }
+}
+
 static void sampler_sets(void) {
     enum { N = 600, D = 8, NT = 24 };
     static rdg_real X[N * D], o1[NT * D], o2[NT * D], tr1[11 * NT * D], tr2[11 * NT * D];
@@ -586,6 +635,7 @@ static void project_sets(void) {
 int main(void) {
     kernels();
     dotq_panels();
+    boxmuller();
     compact();
     sampler_sets();
     project_sets();
