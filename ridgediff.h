@@ -302,6 +302,22 @@ RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real
                                     const rdg_project_opts *opts, rdg_real *out,
                                     rdg_project_info *info);
 
+/* Reusable state for repeated projections on the same data (a time grid, a training loop, a
+   table over checkpoints): the transposed data, two workspaces per thread, the LM scratch and
+   the candidate sets, kept from call to call (grown when a call needs more threads), so that a
+   call after the first allocates nothing. Results are bit-identical to rdg_ridge_project's.
+   Same rules as rdg_density_ctx: the view g must outlive the context and keep its x, n and d
+   (a call on a changed view returns RDG_ERR_INVALID); one call at a time per context.
+   create: RDG_ERR_INVALID (NULL or bad view), RDG_ERR_NOMEM. */
+typedef struct rdg_project_ctx rdg_project_ctx;
+RDGDEF rdg_status rdg_project_ctx_create(const rdg_gmm *g, rdg_project_ctx **ctx);
+RDGDEF void rdg_project_ctx_free(rdg_project_ctx *ctx);
+/* rdg_ridge_project through a context: the same arguments, outputs and errors (and
+   RDG_ERR_INVALID for a NULL context). */
+RDGDEF rdg_status rdg_ridge_project_ctx(rdg_project_ctx *ctx, rdg_real t, const rdg_real *y, size_t B,
+                                        const rdg_project_opts *opts, rdg_real *out,
+                                        rdg_project_info *info);
+
 /* Traces a ridge: projects nseeds seed points (nseeds x d) by SCMS, keeps those that
    converge with curvature ok and s_t^2 gap > 1e-8, and removes duplicates closer than
    min_sep (default, when 0: 1e-3 * max(1, data scale)). *out is allocated (RDG_MALLOC,
@@ -4048,53 +4064,113 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg__report(po, cur, x, y, resid0, res0, iters, conv, info);
 }
 
+/* The state rdg_ridge_project needs per call, kept by a context: the density context's view,
+   workspaces (2 per thread: the point and the trial point) and panels, and per thread the LM
+   scratch followed by a candidate set's y0 and panels (beside its N indices in cidx). */
+struct rdg_project_ctx {
+    rdg_density_ctx dc;
+    rdg_real *scratch;
+    rdg__cand *cands;          /* NULL when the data drops no weight (drop = 0)              */
+    size_t *cidx;
+    size_t per;                /* scratch reals per thread                                  */
+    int nth;                   /* threads the scratch and the sets have room for             */
+};
+
+RDG__PRIVATE void rdg__pctx_release(rdg_project_ctx *c) {
+    rdg__dctx_release(&c->dc);
+    rdg_free(c->scratch); rdg_free(c->cands); rdg_free(c->cidx);
+    c->scratch = NULL; c->cands = NULL; c->cidx = NULL; c->per = 0; c->nth = 0;
+}
+
+RDGDEF rdg_status rdg_project_ctx_create(const rdg_gmm *g, rdg_project_ctx **ctx) {
+    rdg_project_ctx *c;
+    if (!ctx) return RDG_ERR_INVALID;
+    *ctx = NULL;
+    if (!rdg__gmm_ok(g)) return RDG_ERR_INVALID;
+    c = (rdg_project_ctx *)rdg__alloc(1, sizeof *c);
+    if (!c) return RDG_ERR_NOMEM;
+    memset(c, 0, sizeof *c);
+    rdg__dctx_init(&c->dc, g);
+    *ctx = c;
+    return RDG_OK;
+}
+
+RDGDEF void rdg_project_ctx_free(rdg_project_ctx *ctx) {
+    if (!ctx) return;
+    rdg__pctx_release(ctx);
+    rdg_free(ctx);
+}
+
+/* Room for nth threads at time t, every candidate set emptied (a set is bound to one t). */
+RDG__PRIVATE rdg_status rdg__pctx_reserve(rdg_project_ctx *c, int nth, rdg_real t) {
+    const rdg_gmm *g = c->dc.g;
+    size_t d = g->d, len = rdg__lm_len(d), per = len + (g->drop > 0 ? rdg__cand_len(g->n, d) : 0);
+    int ok = 1, ib;
+    rdg_status st;
+    rdg__mul(per, (size_t)nth, &ok);
+    rdg__mul(g->n, (size_t)nth, &ok);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    st = rdg__dctx_reserve(&c->dc, 2 * nth, 1, t);
+    if (st != RDG_OK) return st;
+    if (c->nth < nth || c->per != per || (g->drop > 0) != (c->cands != NULL)) {
+        rdg_free(c->scratch); rdg_free(c->cands); rdg_free(c->cidx);
+        c->scratch = NULL; c->cands = NULL; c->cidx = NULL; c->per = 0; c->nth = 0;
+        c->scratch = (rdg_real *)rdg__alloc(per * (size_t)nth, sizeof(rdg_real));
+        if (!c->scratch) return RDG_ERR_NOMEM;
+        if (g->drop > 0) {      /* candidate sets for the density scans (none without dropping) */
+            c->cands = (rdg__cand *)rdg__alloc((size_t)nth, sizeof(rdg__cand));
+            c->cidx = (size_t *)rdg__alloc(g->n * (size_t)nth, sizeof(size_t));
+            if (!c->cands || !c->cidx) return RDG_ERR_NOMEM;
+        }
+        c->per = per; c->nth = nth;
+    }
+    if (c->cands)
+        for (ib = 0; ib < c->nth; ++ib)
+            rdg__cand_attach(&c->cands[ib], c->cidx + (size_t)ib * g->n, c->scratch + (size_t)ib * per + len, d);
+    return RDG_OK;
+}
+
 RDGDEF rdg_status rdg_ridge_project(const rdg_gmm *g, rdg_real t, const rdg_real *y, size_t B,
                                     const rdg_project_opts *opts, rdg_real *out,
                                     rdg_project_info *info) {
-    rdg_status st = rdg__batch_check(g, t, y, B);
+    rdg_project_ctx c;
+    rdg_status st;
+    if (!g) return RDG_ERR_INVALID;
+    memset(&c, 0, sizeof c);
+    rdg__dctx_init(&c.dc, g);
+    st = rdg_ridge_project_ctx(&c, t, y, B, opts, out, info);
+    rdg__pctx_release(&c);
+    return st;
+}
+
+RDGDEF rdg_status rdg_ridge_project_ctx(rdg_project_ctx *ctx, rdg_real t, const rdg_real *y, size_t B,
+                                        const rdg_project_opts *opts, rdg_real *out,
+                                        rdg_project_info *info) {
+    rdg_status st;
     rdg__popts po;
-    rdg__ws *pool;
-    rdg_real *scratch;
-    rdg__cand *cands = NULL;
-    size_t d, len, per, *cidx = NULL;
-    int nth, ib, ok = 1;
+    const rdg_gmm *g;
+    size_t d;
+    int nth, ib;
+    if (!ctx || !out) return RDG_ERR_INVALID;
+    g = ctx->dc.g;
+    st = rdg__batch_check(g, t, y, B);
     if (st != RDG_OK) return st;
-    if (!out) return RDG_ERR_INVALID;
+    if (g->x != ctx->dc.x || g->n != ctx->dc.n || g->d != ctx->dc.d) return RDG_ERR_INVALID;
     st = rdg__popts_fill(g, opts, &po);
     if (st != RDG_OK) return st;
     d = g->d;
     nth = rdg__nthreads(B);
-    len = rdg__lm_len(d);
-    per = len + (g->drop > 0 ? rdg__cand_len(g->n, d) : 0);   /* reals per thread */
-    rdg__mul(per, (size_t)nth, &ok);
-    rdg__mul(g->n, (size_t)nth, &ok);
-    if (!ok) return RDG_ERR_OVERFLOW;
-    pool = rdg__pool_alloc(2 * nth, g->n, d, t);
-    if (!pool) return RDG_ERR_NOMEM;
-    if (!rdg__pool_xt(pool, 2 * nth, g)) { rdg__pool_free(pool, 2 * nth); return RDG_ERR_NOMEM; }
-    /* per thread: LM scratch, then the candidate set's point y0 (d) and panels */
-    scratch = (rdg_real *)rdg__alloc(per * (size_t)nth, sizeof(rdg_real));
-    if (g->drop > 0) {      /* candidate sets for the density scans (none without dropping) */
-        cands = (rdg__cand *)rdg__alloc((size_t)nth, sizeof(rdg__cand));
-        cidx = (size_t *)rdg__alloc(g->n * (size_t)nth, sizeof(size_t));
-    }
-    if (!scratch || (g->drop > 0 && (!cands || !cidx))) {
-        rdg_free(scratch); rdg_free(cands); rdg_free(cidx);
-        rdg__pool_free(pool, 2 * nth);
-        return RDG_ERR_NOMEM;
-    }
-    if (cands) for (ib = 0; ib < nth; ++ib)
-        rdg__cand_attach(&cands[ib], cidx + (size_t)ib * g->n, scratch + (size_t)ib * per + len, d);
+    st = rdg__pctx_reserve(ctx, nth, t);
+    if (st != RDG_OK) return st;
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ib = 0; ib < (int)B; ++ib) {
         int id = rdg__thread_id();
         size_t b = (size_t)ib;
         rdg_project_info tmp;
-        rdg__project_point(g, y + b * d, &po, &pool[2 * id], &pool[2 * id + 1], cands ? &cands[id] : NULL,
-                           scratch + (size_t)id * per, out + b * d, info ? &info[b] : &tmp);
+        rdg__project_point(g, y + b * d, &po, &ctx->dc.pool[2 * id], &ctx->dc.pool[2 * id + 1],
+                           ctx->cands ? &ctx->cands[id] : NULL, ctx->scratch + (size_t)id * ctx->per,
+                           out + b * d, info ? &info[b] : &tmp);
     }
-    rdg_free(scratch); rdg_free(cands); rdg_free(cidx);
-    rdg__pool_free(pool, 2 * nth);
     return RDG_OK;
 }
 
@@ -4767,6 +4843,8 @@ RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg
     rdg_real *x0, *xt, *out, *mt, *proj = NULL, *lam = NULL, *V = NULL, *buf;
     rdg_project_info *info = NULL;
     rdg_density_out dout;
+    rdg_density_ctx *dctx = NULL;
+    rdg_project_ctx *pctx = NULL;
     rdg_real tot = 0, totN = 0, totT = 0;
     size_t q, b, i, j, d, nper, dstar = 0, fails = 0;
     int split = LN || LT;
@@ -4786,7 +4864,14 @@ RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg
     d = p.d; nper = p.nper;
     buf = (rdg_real *)rdg__alloc(nper * d, (split ? 6 + d : 4) * sizeof(rdg_real));
     if (split) info = (rdg_project_info *)rdg__alloc(nper, sizeof(rdg_project_info));
-    if (!buf || (split && !info)) { rdg_free(buf); rdg_free(info); rdg__dmm_plan_free(&p); return RDG_ERR_NOMEM; }
+    /* contexts: the nodes' density and projection calls share their workspaces */
+    if (buf && (!split || info)) st = rdg_density_ctx_create(data, &dctx);
+    if (st == RDG_OK && split && buf && info) st = rdg_project_ctx_create(data, &pctx);
+    if (!buf || (split && !info) || st != RDG_OK) {
+        rdg_free(buf); rdg_free(info); rdg__dmm_plan_free(&p);
+        rdg_density_ctx_free(dctx); rdg_project_ctx_free(pctx);
+        return st != RDG_OK ? st : RDG_ERR_NOMEM;
+    }
     x0 = buf; xt = x0 + nper * d; out = xt + nper * d; mt = out + nper * d;
     if (split) { proj = mt + nper * d; lam = proj + nper * d; V = lam + nper * d; }
     memset(&dout, 0, sizeof dout);
@@ -4796,11 +4881,11 @@ RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg
         rdg_real s = 0, sN = 0, sT = 0, t = p.t[q];
         st = rdg__dmm_node(&p, q, x0, xt);
         if (st == RDG_OK) st = m->eval(m->self, t, xt, nper, out);
-        if (st == RDG_OK) st = rdg_density_eval(data, t, xt, nper, &dout);
+        if (st == RDG_OK) st = rdg_density_eval_ctx(dctx, t, xt, nper, &dout);
         if (st != RDG_OK) break;
         for (i = 0; i < nper * d; ++i) { out[i] -= mt[i]; s += out[i] * out[i]; }   /* out = e */
         if (split) {
-            st = rdg_ridge_project(data, t, xt, nper, popts, proj, info);
+            st = rdg_ridge_project_ctx(pctx, t, xt, nper, popts, proj, info);
             if (st != RDG_OK) break;
             for (b = 0; b < nper; ++b) if (!info[b].converged || !rdg__allfinite(proj + b * d, d)) {
                 memcpy(proj + b * d, xt + b * d, d * sizeof(rdg_real));
@@ -4820,6 +4905,7 @@ RDGDEF rdg_status rdg_pm_loss(const rdg_model *m, const rdg_gmm *data, const rdg
         tot += p.wq[q] * s; totN += p.wq[q] * sN; totT += p.wq[q] * sT;
     }
     rdg_free(buf); rdg_free(info); rdg__dmm_plan_free(&p);
+    rdg_density_ctx_free(dctx); rdg_project_ctx_free(pctx);
     if (st != RDG_OK) return st;
     *loss = tot;
     if (LN) *LN = totN;

@@ -170,6 +170,18 @@ static rdg_status c_resid(void) { return rdg_ridge_residual(&G, T, Y, B, 1, o_r,
 static rdg_status c_jac(void) { return rdg_ridge_jacobian(&G, T, Y, 1, o_J); }
 static rdg_status c_proj_lm(void) { PO.method = RDG_PROJECT_LM; return rdg_ridge_project(&G, T, Y, B, &PO, o_P, o_info); }
 static rdg_status c_proj_scms(void) { PO.method = RDG_PROJECT_SCMS; return rdg_ridge_project(&G, T, Y, B, &PO, o_P, NULL); }
+/* a projection context through two calls: the second may need more threads' room */
+static rdg_status c_proj_ctx(void) {
+    rdg_project_ctx *c = NULL;
+    rdg_status st = rdg_project_ctx_create(&G, &c);
+    if (st != RDG_OK) return st;
+    PO.method = RDG_PROJECT_LM;
+    st = rdg_ridge_project_ctx(c, T, Y, 1, &PO, o_P, o_info);
+    PO.method = RDG_PROJECT_SCMS;
+    if (st == RDG_OK) st = rdg_ridge_project_ctx(c, T, Y, B, &PO, o_P, o_info);
+    rdg_project_ctx_free(c);
+    return st;
+}
 static rdg_status c_trace(void) {
     rdg_real *out = NULL;
     size_t nout = 0;
@@ -407,6 +419,7 @@ int main(void) {
     ADD("rdg_ridge_jacobian", c_jac, NULL, 0, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_ridge_project(LM)", c_proj_lm, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_ridge_project(SCMS)", c_proj_scms, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
+    ADD("rdg_ridge_project_ctx", c_proj_ctx, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_ridge_trace", c_trace, NULL, 1, IN(Y, sizeof Y), NOIN, NOIN);
     ADD("rdg_npy_read_mem", c_npy_read, NULL, 0, IN(npy_img, npy_len), NOIN, NOIN);
     ADD("rdg_npy_write_mem", c_npy_write, NULL, 0, NOIN, NOIN, NOIN);

@@ -604,6 +604,73 @@ static void test_handover(void) {
     }
 }
 
+/* rdg_ridge_project_ctx against rdg_ridge_project, bit for bit (points and reports), over calls
+   that change B, t (up and down, on the same points), the method, d*, drop and the thread
+   count; then the refusals. */
+static void test_project_ctx(void) {
+    enum { N = 200, D = 12, BMAX = 24 };
+    static const struct { size_t B; double t; int lm, dstar, drop, threads; } calls[] = {
+        { 24, 0.3, 1, 1, 40, 2 }, { 24, 0.1, 1, 1, 40, 2 }, { 5, 0.1, 0, 2, 40, 1 }, { 24, 0.05, 1, 1, 40, 3 },
+        { 1, 0.5, 1, 1, 40, 2 }, { 17, 0.3, 0, 1, 0, 2 }, { 24, 0.03, 1, 2, 40, 2 }, { 24, 0.3, 1, 1, 40, 1 }
+    };
+    size_t ncall = sizeof calls / sizeof calls[0], c, i;
+    double *X = (double *)malloc(N * D * sizeof(double)), Y[BMAX * D], P1[BMAX * D], P2[BMAX * D];
+    rdg_project_info I1[BMAX], I2[BMAX];
+    rdg_project_ctx *ctx = NULL;
+    rdg_project_opts o;
+    rdg_gmm g;
+    rdg_rng r;
+    if (!X) { CHECK(0, "malloc"); return; }
+    rdg_rng_init(&r, 37, 1);
+    for (i = 0; i < N; i++) {            /* a noisy circle in the first two coordinates */
+        double th = 6.283185307179586 * rdg_rng_uniform(&r);
+        size_t j;
+        for (j = 0; j < D; j++) X[i * D + j] = 0.05 * rdg_rng_normal(&r);
+        X[i * D] += 20 * cos(th); X[i * D + 1] += 20 * sin(th);
+    }
+    for (i = 0; i < BMAX * D; i++) Y[i] = 0.9 * X[(i * 5) % (N * D)] + 0.1 * rdg_rng_normal(&r);
+    CHECK(rdg_gmm_init(&g, X, N, D) == RDG_OK, "gmm_init");
+    CHECK(rdg_project_ctx_create(&g, &ctx) == RDG_OK && ctx, "ctx create");
+    for (c = 0; c < ncall && ctx; c++) {
+        rdg_status s1, s2;
+        size_t B = calls[c].B;
+        set_opts(&o, (size_t)calls[c].dstar, calls[c].lm ? RDG_PROJECT_LM : RDG_PROJECT_SCMS);
+        g.drop = calls[c].drop;
+        memset(P1, 0, sizeof P1); memset(P2, 0, sizeof P2); memset(I1, 0, sizeof I1); memset(I2, 0, sizeof I2);
+#ifdef _OPENMP
+        omp_set_num_threads(calls[c].threads);
+#endif
+        s1 = rdg_ridge_project(&g, calls[c].t, Y, B, &o, P1, I1);
+        s2 = rdg_ridge_project_ctx(ctx, calls[c].t, Y, B, &o, P2, I2);
+        CHECK(s1 == RDG_OK && s2 == RDG_OK, "call %zu: status %d %d", c, (int)s1, (int)s2);
+        CHECK(memcmp(P1, P2, sizeof P1) == 0 && memcmp(I1, I2, sizeof I1) == 0,
+              "call %zu (B=%zu t=%g): context differs", c, B, calls[c].t);
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    g.drop = 40;
+    set_opts(&o, 1, RDG_PROJECT_LM);
+    g.d = D - 1;
+    CHECK(rdg_ridge_project_ctx(ctx, 0.3, Y, 2, &o, P2, I2) == RDG_ERR_INVALID, "changed view refused");
+    g.d = D;
+    CHECK(rdg_ridge_project_ctx(ctx, 0.3, Y, 2, &o, P2, NULL) == RDG_OK, "restored view accepted");
+    CHECK(rdg_ridge_project_ctx(NULL, 0.3, Y, 2, &o, P2, I2) == RDG_ERR_INVALID, "NULL context refused");
+    CHECK(rdg_ridge_project_ctx(ctx, 0.3, Y, 2, &o, NULL, I2) == RDG_ERR_INVALID, "NULL out refused");
+    CHECK(rdg_ridge_project_ctx(ctx, 0, Y, 2, &o, P2, I2) == RDG_ERR_INVALID, "t = 0 refused");
+    o.dstar = D;
+    CHECK(rdg_ridge_project_ctx(ctx, 0.3, Y, 2, &o, P2, I2) == RDG_ERR_INVALID, "d* = d refused");
+    Y[3] = NAN;
+    set_opts(&o, 1, RDG_PROJECT_LM);
+    CHECK(rdg_ridge_project_ctx(ctx, 0.3, Y, 2, &o, P2, I2) == RDG_ERR_NONFINITE, "NaN refused");
+    rdg_project_ctx_free(ctx);
+    rdg_project_ctx_free(NULL);
+    ctx = (rdg_project_ctx *)X;          /* overwritten with NULL on failure */
+    CHECK(rdg_project_ctx_create(NULL, &ctx) == RDG_ERR_INVALID && ctx == NULL, "create NULL view");
+    CHECK(rdg_project_ctx_create(&g, NULL) == RDG_ERR_INVALID, "create NULL out");
+    free(X);
+}
+
 int main(void) {
     test_jacobian();
     test_frame();
@@ -615,6 +682,7 @@ int main(void) {
     test_clustered(5, 2, 0.3, 104);
     test_determinism();
     test_handover();
+    test_project_ctx();
     test_trace();
     RDG_TEST_END("test_ridge");
 }

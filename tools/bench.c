@@ -11,8 +11,9 @@
         score-only rows; 1 thread vs all threads and the peak RSS for the largest case; one row
         through rdg_density_eval without a context (fresh workspaces at every call). Dense-equivalent flops: 2 B N d^2 + 4 B N d for
         score + Hessian, 4 B N d for the score alone.
-     W2 projection onto the d* = 1 ridge (rdg_ridge_project, LM and SCMS), 200 points, closed
-        curve in R^32, N = 2000, t in {0.05, 0.5}.
+     W2 projection onto the d* = 1 ridge (rdg_ridge_project_ctx, LM and SCMS), 200 points,
+        closed curve in R^32, N = 2000, t in {0.05, 0.5}; one LM row through rdg_ridge_project
+        without a context.
      W3 reverse-SDE sampling of the exact model, 200 trajectories x 1000 steps, N = 2000,
         d = 32 (4 N d flops per point-step, dense-equivalent).
      W4 the paper's experiments end to end (tools/experiments.h): the RFNN two-point runs and
@@ -290,7 +291,7 @@ typedef struct bcase {
     size_t N, d, B, K;               /* B: queries (W1), points (W2), trajectories (W3)    */
     double t;
     int hess, one_thread, method;    /* W1 score+Hessian; W1 1-thread row; W2 LM/SCMS      */
-    int fresh;                       /* W1 row without a reusable context                 */
+    int fresh;                       /* W1, W2 row without a reusable context             */
     char data[PLEN], queries[PLEN];
     /* ours */
     int ok, conv;
@@ -383,11 +384,14 @@ static int build_cases(const int *want, int quick) {
             gen_queries(Y, np2, X, N2, d2, t2[k], 300 + (unsigned long long)k);
             snprintf(path, sizeof path, DIR "/w2_Y_t%g.npy", t2[k]);
             ok = save2(path, Y, np2, d2);
-            for (m = 0; ok && m < 2; ++m) {
-                bcase *c = add_case(2);
-                c->N = N2; c->d = d2; c->t = t2[k]; c->B = np2; c->method = m;
-                snprintf(c->id, sizeof c->id, "W2_t%g_%s", t2[k], m ? "scms" : "lm");
-                snprintf(c->name, sizeof c->name, "N=%zu d=%zu t=%g %s n=%zu", N2, d2, t2[k], m ? "scms" : "lm", np2);
+            for (m = 0; ok && m < 3; ++m) {      /* LM, SCMS, and LM without a context (once) */
+                bcase *c;
+                if (m == 2 && !(k == 0 || quick)) continue;
+                c = add_case(2);
+                c->N = N2; c->d = d2; c->t = t2[k]; c->B = np2; c->method = m == 1; c->fresh = m == 2;
+                snprintf(c->id, sizeof c->id, "W2_t%g_%s%s", t2[k], m == 1 ? "scms" : "lm", c->fresh ? "_fresh" : "");
+                snprintf(c->name, sizeof c->name, "N=%zu d=%zu t=%g %s n=%zu%s", N2, d2, t2[k], m == 1 ? "scms" : "lm", np2,
+                         c->fresh ? " no ctx" : "");
                 snprintf(c->data, sizeof c->data, DIR "/w2_X.npy");
                 snprintf(c->queries, sizeof c->queries, "%s", path);
             }
@@ -419,7 +423,7 @@ static int write_plan(const char *path, int repeat) {
         if (c->wl == 1 && !c->one_thread && !c->fresh)
             fprintf(f, "%s W1 data=%s queries=%s t=%.17g drop=40 what=%s repeat=%d out=" DIR "/peer_%s\n", c->id,
                     c->data, c->queries, c->t, c->hess ? "hess" : "score", repeat, c->id);
-        else if (c->wl == 2)
+        else if (c->wl == 2 && !c->fresh)
             fprintf(f, "%s W2 data=%s queries=%s t=%.17g dstar=1 method=%s maxiter=%d rtol=1e-10 out=" DIR "/peer_%s\n",
                     c->id, c->data, c->queries, c->t, c->method ? "scms" : "lm", c->method ? 500 : 100, c->id);
         else if (c->wl == 3)
@@ -560,6 +564,7 @@ static void run_w2(bcase *c, const rdg_gmm *g) {
     rdg_array Y, pd, pc;
     rdg_project_opts po;
     rdg_project_info *info = NULL;
+    rdg_project_ctx *ctx = NULL;
     rdg_real *out = NULL;
     double *it = NULL, t0;
     rdg_status st;
@@ -572,10 +577,17 @@ static void run_w2(bcase *c, const rdg_gmm *g) {
     out = (rdg_real *)malloc(n * c->d * sizeof(rdg_real));
     it = (double *)malloc(n * sizeof(double));
     st = info && out && it ? RDG_OK : RDG_ERR_NOMEM;
-    if (st == RDG_OK) st = rdg_ridge_project(g, (rdg_real)c->t, Y.data, n < 8 ? n : 8, &po, out, info);  /* warm-up */
+    /* a reusable context (as a caller projecting repeatedly would keep; the warm-up call sets
+       it up), except in the no-context row */
+    if (st == RDG_OK && !c->fresh) st = rdg_project_ctx_create(g, &ctx);
+#define W2_PROJECT(m) (c->fresh ? rdg_ridge_project(g, (rdg_real)c->t, Y.data, m, &po, out, info) \
+                                : rdg_ridge_project_ctx(ctx, (rdg_real)c->t, Y.data, m, &po, out, info))
+    if (st == RDG_OK) st = W2_PROJECT(n < 8 ? n : 8);  /* warm-up */
     t0 = now();
-    if (st == RDG_OK) st = rdg_ridge_project(g, (rdg_real)c->t, Y.data, n, &po, out, info);
+    if (st == RDG_OK) st = W2_PROJECT(n);
     c->sec = now() - t0;
+#undef W2_PROJECT
+    rdg_project_ctx_free(ctx);
     if (st != RDG_OK) snprintf(c->err, sizeof c->err, "rdg_ridge_project: %s", rdg_status_str(st));
     else {
         c->ok = 1; c->items = (double)n;
@@ -656,7 +668,8 @@ static void run_ours(int repeat, int nth) {
         if (!(c->one_thread || c->fresh) || !c->ok) continue;
         for (j = 0; j < ncases; ++j) {
             const bcase *a = &cases[j];
-            if (a->wl == 1 && !a->one_thread && !a->fresh && a->hess == c->hess && a->N == c->N && a->d == c->d && a->t == c->t && a->ok)
+            if (a->wl == c->wl && !a->one_thread && !a->fresh && a->hess == c->hess && a->method == c->method
+                && a->N == c->N && a->d == c->d && a->t == c->t && a->ok)
                 c->speedup = c->sec / a->sec;
         }
     }
