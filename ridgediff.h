@@ -3781,7 +3781,8 @@ RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_
 /* Reals of LM scratch per thread for dimension d. */
 RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 7 * d * d; }
 
-/* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows). */
+/* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows): the
+   upper half, then mirrored (row_i row_j = row_j row_i exactly, so the same bits as both). */
 RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out) {
     size_t l, i, j;
     for (i = 0; i < d * d; ++i) out[i] = 0;
@@ -3789,9 +3790,10 @@ RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out
         const rdg_real *row = JE + l * d;
         for (i = 0; i < d; ++i) {
             rdg_real a = row[i], *o = out + i * d;
-            for (j = 0; j < d; ++j) o[j] += a * row[j];
+            for (j = i; j < d; ++j) o[j] += a * row[j];
         }
     }
+    for (i = 0; i < d; ++i) for (j = 0; j < i; ++j) out[i * d + j] = out[j * d + i];
 }
 
 /* out = v + JE^T u (JE: k x d), by rows of JE. */
