@@ -66,8 +66,8 @@
      the scalar C99 reference is always compiled and used under RDG_NO_SIMD). Weights below
      exp(-drop) of the largest are dropped (rdg_gmm.drop, default 40: every moment within
      N e^-40 relative). rdg_density_eval serves blocks of 4 to 16 query points per pass over
-     the data; a caller that evaluates repeatedly keeps an rdg_density_ctx so that no call
-     allocates. The exact-model sampler and the projections reuse each trajectory's (point's)
+     the data; a caller that evaluates repeatedly keeps an rdg_density_ctx (rdg_project_ctx
+     for projections) so that no call allocates. The exact-model sampler and the projections reuse each trajectory's (point's)
      set of non-negligible data points from step to step under a bound that keeps the kept
      set exact (rdg__cand_eval). `make bench` measures all of it against a numpy peer.
 
@@ -4938,15 +4938,17 @@ RDG__PRIVATE rdg_real rdg__rf_hypot(rdg_real x, rdg_real y) {
     return ax * RDG__SQRT(RDG__R(1.0) + r * r);
 }
 
-/* Dot product with four independent partial sums (a fixed order: deterministic). */
-RDG__PRIVATE rdg_real rdg__rf_dot4(const rdg_real *a, const rdg_real *b, size_t n) {
+/* Dot product with four independent partial sums (a fixed order: deterministic); the RFNN
+   and the PCA use it. */
+RDG__PRIVATE rdg_real rdg__dot4(const rdg_real *a, const rdg_real *b, size_t n) {
     rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
         s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
     }
-    for (; i < n; ++i) s0 += a[i] * b[i];
+    for (n -= i; n > 0; --n, ++i) s0 += a[i] * b[i];   /* the last n % 4 (as a count: gcc 12 -O3 -fopenmp
+                                                          warned falsely about an index loop here) */
     return (s0 + s1) + (s2 + s3);
 }
 
@@ -5098,7 +5100,7 @@ RDG__PRIVATE int rdg__eigh_tqr(rdg_real *Z, size_t n, rdg_real *w) {
                 rdg_real a1 = pv[r], a2 = pw[r];
                 for (jj = k + 1; jj < n; ++jj) row[jj] -= a1 * pw[jj] + a2 * pv[jj];
             }
-            if (beta != 0) acc = rdg__rf_dot4(row + k + 1, v + k + 1, n - k - 1);
+            if (beta != 0) acc = rdg__dot4(row + k + 1, v + k + 1, n - k - 1);
             p[r] = beta * acc;
         }
         for (j = k + 1; j < n; ++j) kp += p[j] * v[j];
@@ -5350,7 +5352,7 @@ RDG__PRIVATE rdg_status rdg__rf_eval(const void *self, rdg_real t, const rdg_rea
         size_t b = (size_t)ib, i, M = rf->M, d = rf->d;
         rdg_real *phi = c + M + 2 * rf->nfreq + 1 + (size_t)rdg__thread_id() * M;
         rdg__rf_feat(rf, c, x + b * d, phi);
-        for (i = 0; i < d; ++i) out[b * d + i] = rdg__rf_dot4(rf->A + i * M, phi, M);
+        for (i = 0; i < d; ++i) out[b * d + i] = rdg__dot4(rf->A + i * M, phi, M);
     }
     rdg_free(c);
     return RDG_OK;
@@ -5476,7 +5478,7 @@ RDG__PRIVATE void rdg__rf_times_Ut(const rdg_rf_quad *q, const rdg_real *G, rdg_
     RDG__OMP(parallel for schedule(static) if (M > 128))
     for (ir = 0; ir < (int)M; ++ir) {
         size_t r = (size_t)ir, i;
-        for (i = 0; i < d; ++i) A[i * M + r] = rdg__rf_dot4(G + i * M, q->kvec + r * M, M);
+        for (i = 0; i < d; ++i) A[i * M + r] = rdg__dot4(G + i * M, q->kvec + r * M, M);
     }
 }
 
@@ -5613,7 +5615,7 @@ RDG__PRIVATE void rdg__rf_times_K(const rdg_rf_quad *q, const rdg_real *A, rdg_r
     RDG__OMP(parallel for schedule(static) if (M > 128))
     for (ij = 0; ij < (int)M; ++ij) {
         size_t j = (size_t)ij, i;
-        for (i = 0; i < d; ++i) G[i * M + j] = rdg__rf_dot4(q->K + j * M, A + i * M, M);
+        for (i = 0; i < d; ++i) G[i * M + j] = rdg__dot4(q->K + j * M, A + i * M, M);
     }
 }
 
@@ -5624,7 +5626,7 @@ RDG__PRIVATE void rdg__rf_rowloss(const rdg_rf_quad *q, const rdg_real *A, rdg_r
     rdg__rf_times_K(q, A, G);
     for (i = 0; i < q->d; ++i) {
         const rdg_real *a = A + i * M;
-        Li[i] = rdg__rf_dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__rf_dot4(a, q->B + i * M, M) + crow[i];
+        Li[i] = rdg__dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__dot4(a, q->B + i * M, M) + crow[i];
     }
 }
 
@@ -5648,7 +5650,7 @@ RDGDEF rdg_status rdg_rf_quad_loss(const rdg_rf_quad *q, const rdg_real *A, rdg_
     tot = q->c;
     for (i = 0; i < q->d; ++i) {
         const rdg_real *a = A + i * M;
-        tot += rdg__rf_dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__rf_dot4(a, q->B + i * M, M);
+        tot += rdg__dot4(a, G + i * M, M) - RDG__R(2.0) * rdg__dot4(a, q->B + i * M, M);
     }
     rdg_free(G);
     *loss = tot;
@@ -7095,18 +7097,6 @@ RDGDEF void rdg_pca_free(rdg_pca *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Four-way dot product in a fixed order (deterministic). */
-RDG__PRIVATE rdg_real rdg__pca_dot(const rdg_real *a, const rdg_real *b, size_t n) {
-    rdg_real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; ++i) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
 /* G (m x m) = (1/n) R R^T for R (m x len, row-major): G_ij = R_i . R_j / n, both triangles.
    Entry (i, j) is computed by one thread in a fixed order: deterministic. */
 RDG__PRIVATE void rdg__pca_gram(const rdg_real *R, size_t m, size_t len, size_t n, rdg_real *G) {
@@ -7115,7 +7105,7 @@ RDG__PRIVATE void rdg__pca_gram(const rdg_real *R, size_t m, size_t len, size_t 
     RDG__OMP(parallel for schedule(dynamic, 8) if (m * len > 65536))
     for (ii = 0; ii < im; ++ii) {
         size_t i = (size_t)ii, j;
-        for (j = 0; j <= i; ++j) G[i * m + j] = rdg__pca_dot(R + i * len, R + j * len, len) * inv;
+        for (j = 0; j <= i; ++j) G[i * m + j] = rdg__dot4(R + i * len, R + j * len, len) * inv;
     }
     {
         size_t i, j;
@@ -7204,10 +7194,10 @@ RDG__PRIVATE rdg_status rdg__pca_fit(const rdg_real *X, size_t n, size_t D, size
                     size_t q, c;
                     for (q = 0; q < j; ++q) {
                         const rdg_real *u = out->components + q * D;
-                        rdg_real pr = rdg__pca_dot(u, v, D);
+                        rdg_real pr = rdg__dot4(u, v, D);
                         for (c = 0; c < D; ++c) v[c] -= pr * u[c];
                     }
-                    nv = RDG__SQRT(rdg__pca_dot(v, v, D));
+                    nv = RDG__SQRT(rdg__dot4(v, v, D));
                     for (c = 0; c < D; ++c) v[c] /= nv;
                 }
             }
