@@ -4947,8 +4947,8 @@ RDG__PRIVATE rdg_real rdg__dot4(const rdg_real *a, const rdg_real *b, size_t n) 
         s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
         s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
     }
-    for (n -= i; n > 0; --n, ++i) s0 += a[i] * b[i];   /* the last n % 4 (as a count: gcc 12 -O3 -fopenmp
-                                                          warned falsely about an index loop here) */
+    /* the last n % 4, as a count (gcc 12 -O3 -fopenmp warned falsely about an index loop) */
+    for (n -= i; n > 0; --n, ++i) s0 += a[i] * b[i];
     return (s0 + s1) + (s2 + s3);
 }
 
