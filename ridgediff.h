@@ -2239,11 +2239,59 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
    relatively accurate, which the frame does not need: rdg__frame_ok works in units of |C|),
    residuals and orthogonality ~ n eps. */
 
+/* x[j] += sum_{i = i0}^{n-1} vv[i] A[i n + j] for j0 <= j < n, the sum over i in order; in
+   blocks of up to 4 vectors of columns held in registers across the rows (a sum kept in
+   memory waits on its own store at every row), products and sums rounded as written. */
+RDG__PRIVATE void rdg__tri_matvec(const rdg_real *A, size_t n, size_t i0, size_t j0,
+                                  const rdg_real *vv, rdg_real *x) {
+    size_t i, j = j0;
+#if RDG__VW > 1
+    for (; j + 4 * RDG__VW <= n; j += 4 * RDG__VW) {
+        rdg__v a0 = RDG__VLD(x + j), a1 = RDG__VLD(x + j + RDG__VW);
+        rdg__v a2 = RDG__VLD(x + j + 2 * RDG__VW), a3 = RDG__VLD(x + j + 3 * RDG__VW);
+        for (i = i0; i < n; ++i) {
+            const rdg_real *row = A + i * n + j;
+            rdg__v b = RDG__VSET(vv[i]);
+            a0 = RDG__VADD(a0, RDG__VMUL(b, RDG__VLD(row)));
+            a1 = RDG__VADD(a1, RDG__VMUL(b, RDG__VLD(row + RDG__VW)));
+            a2 = RDG__VADD(a2, RDG__VMUL(b, RDG__VLD(row + 2 * RDG__VW)));
+            a3 = RDG__VADD(a3, RDG__VMUL(b, RDG__VLD(row + 3 * RDG__VW)));
+        }
+        RDG__VST(x + j, a0); RDG__VST(x + j + RDG__VW, a1);
+        RDG__VST(x + j + 2 * RDG__VW, a2); RDG__VST(x + j + 3 * RDG__VW, a3);
+    }
+    for (; j + RDG__VW <= n; j += RDG__VW) {
+        rdg__v a0 = RDG__VLD(x + j);
+        for (i = i0; i < n; ++i) a0 = RDG__VADD(a0, RDG__VMUL(RDG__VSET(vv[i]), RDG__VLD(A + i * n + j)));
+        RDG__VST(x + j, a0);
+    }
+#endif
+    for (; j < n; ++j) {
+        rdg_real a = x[j];
+        for (i = i0; i < n; ++i) a += vv[i] * A[i * n + j];
+        x[j] = a;
+    }
+}
+
+/* row[j] -= vi x[j] + xi vv[j] for j0 <= j < n, rounded as written. */
+RDG__PRIVATE void rdg__tri_rank2(rdg_real *row, size_t j0, size_t n, rdg_real vi, rdg_real xi,
+                                 const rdg_real *x, const rdg_real *vv) {
+    size_t j = j0;
+#if RDG__VW > 1
+    rdg__v bv = RDG__VSET(vi), bx = RDG__VSET(xi);
+    for (; j + RDG__VW <= n; j += RDG__VW)
+        RDG__VST(row + j, RDG__VSUB(RDG__VLD(row + j), RDG__VADD(RDG__VMUL(bv, RDG__VLD(x + j)),
+                                                                 RDG__VMUL(bx, RDG__VLD(vv + j)))));
+#endif
+    for (; j < n; ++j) row[j] -= vi * x[j] + xi * vv[j];
+}
+
 /* Reduces A (n x n, full symmetric, destroyed) to T = (dg, e): e[k] couples k and k + 1
    (e[n - 1] = 0). Step k maps column k below the diagonal to (e_k, 0, ..) by
    H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: 2 n scratch.
-   The row loops start at k + 1 rounded down to a multiple of 8 (x and the copy vv of v are 0
-   there, so those entries are left as they were): whole vectors, no scalar remainders. */
+   The row loops (rdg__tri_matvec, rdg__tri_rank2) start at k + 1 rounded down to a multiple
+   of 8 (x and the copy vv of v are 0 there, so those entries are left as they were): whole
+   vectors, a scalar remainder only when n is not a multiple of the vector width. */
 RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e, rdg_real *bt,
                                rdg_real *x) {
     size_t i, j, k;
@@ -2260,18 +2308,12 @@ RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e,
         v[0] -= al;
         e[k] = al; bt[k] = beta;
         for (j = 0; j < n; ++j) { x[j] = 0; vv[j] = j > k ? v[j - k - 1] : 0; }
-        for (i = k + 1; i < n; ++i) {             /* p = A' v, by rows (A' is symmetric) */
-            const rdg_real *row = A + i * n;
-            rdg_real vi = vv[i];
-            for (j = j0; j < n; ++j) x[j] += vi * row[j];
-        }
+        rdg__tri_matvec(A, n, k + 1, j0, vv, x);   /* p = A' v, by rows (A' is symmetric) */
         for (i = k + 1; i < n; ++i) { x[i] *= beta; kk += x[i] * vv[i]; }
         kk *= RDG__R(0.5) * beta;
         for (i = k + 1; i < n; ++i) x[i] -= kk * vv[i];  /* q = beta p - (beta^2 p.v / 2) v */
-        for (i = k + 1; i < n; ++i) {             /* A' -= v q^T + q v^T */
-            rdg_real *row = A + i * n, vi = vv[i], xi = x[i];
-            for (j = j0; j < n; ++j) row[j] -= vi * x[j] + xi * vv[j];
-        }
+        for (i = k + 1; i < n; ++i)              /* A' -= v q^T + q v^T */
+            rdg__tri_rank2(A + i * n, j0, n, vv[i], x[i], x, vv);
     }
     if (n >= 2) { dg[n - 2] = A[(n - 2) * n + n - 2]; e[n - 2] = A[(n - 2) * n + n - 1]; }
     dg[n - 1] = A[n * n - 1];
