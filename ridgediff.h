@@ -2239,37 +2239,38 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
    relatively accurate, which the frame does not need: rdg__frame_ok works in units of |C|),
    residuals and orthogonality ~ n eps. */
 
-/* x[j] += sum_{i = i0}^{n-1} vv[i] A[i n + j] for j0 <= j < n, the sum over i in order; in
-   blocks of up to 4 vectors of columns held in registers across the rows (a sum kept in
-   memory waits on its own store at every row), products and sums rounded as written. */
-RDG__PRIVATE void rdg__tri_matvec(const rdg_real *A, size_t n, size_t i0, size_t j0,
-                                  const rdg_real *vv, rdg_real *x) {
-    size_t i, j = j0;
+/* out[j] += sum_{l < m} c[l cs] R[l rs + j] for j0 <= j < n (m rows of R, row stride rs), the
+   sum over l in order, products and sums rounded as written; in blocks of up to 4 vectors of
+   columns held in registers across the rows (a sum kept in memory waits on its own store at
+   every row). The tridiagonalisation's A v and LM's J^T J run through it. */
+RDG__PRIVATE void rdg__rows_axpy(const rdg_real *R, size_t rs, const rdg_real *c, size_t cs, size_t m,
+                                 size_t j0, size_t n, rdg_real *out) {
+    size_t l, j = j0;
 #if RDG__VW > 1
     for (; j + 4 * RDG__VW <= n; j += 4 * RDG__VW) {
-        rdg__v a0 = RDG__VLD(x + j), a1 = RDG__VLD(x + j + RDG__VW);
-        rdg__v a2 = RDG__VLD(x + j + 2 * RDG__VW), a3 = RDG__VLD(x + j + 3 * RDG__VW);
-        for (i = i0; i < n; ++i) {
-            const rdg_real *row = A + i * n + j;
-            rdg__v b = RDG__VSET(vv[i]);
+        rdg__v a0 = RDG__VLD(out + j), a1 = RDG__VLD(out + j + RDG__VW);
+        rdg__v a2 = RDG__VLD(out + j + 2 * RDG__VW), a3 = RDG__VLD(out + j + 3 * RDG__VW);
+        for (l = 0; l < m; ++l) {
+            const rdg_real *row = R + l * rs + j;
+            rdg__v b = RDG__VSET(c[l * cs]);
             a0 = RDG__VADD(a0, RDG__VMUL(b, RDG__VLD(row)));
             a1 = RDG__VADD(a1, RDG__VMUL(b, RDG__VLD(row + RDG__VW)));
             a2 = RDG__VADD(a2, RDG__VMUL(b, RDG__VLD(row + 2 * RDG__VW)));
             a3 = RDG__VADD(a3, RDG__VMUL(b, RDG__VLD(row + 3 * RDG__VW)));
         }
-        RDG__VST(x + j, a0); RDG__VST(x + j + RDG__VW, a1);
-        RDG__VST(x + j + 2 * RDG__VW, a2); RDG__VST(x + j + 3 * RDG__VW, a3);
+        RDG__VST(out + j, a0); RDG__VST(out + j + RDG__VW, a1);
+        RDG__VST(out + j + 2 * RDG__VW, a2); RDG__VST(out + j + 3 * RDG__VW, a3);
     }
     for (; j + RDG__VW <= n; j += RDG__VW) {
-        rdg__v a0 = RDG__VLD(x + j);
-        for (i = i0; i < n; ++i) a0 = RDG__VADD(a0, RDG__VMUL(RDG__VSET(vv[i]), RDG__VLD(A + i * n + j)));
-        RDG__VST(x + j, a0);
+        rdg__v a0 = RDG__VLD(out + j);
+        for (l = 0; l < m; ++l) a0 = RDG__VADD(a0, RDG__VMUL(RDG__VSET(c[l * cs]), RDG__VLD(R + l * rs + j)));
+        RDG__VST(out + j, a0);
     }
 #endif
     for (; j < n; ++j) {
-        rdg_real a = x[j];
-        for (i = i0; i < n; ++i) a += vv[i] * A[i * n + j];
-        x[j] = a;
+        rdg_real a = out[j];
+        for (l = 0; l < m; ++l) a += c[l * cs] * R[l * rs + j];
+        out[j] = a;
     }
 }
 
@@ -2289,7 +2290,7 @@ RDG__PRIVATE void rdg__tri_rank2(rdg_real *row, size_t j0, size_t n, rdg_real vi
 /* Reduces A (n x n, full symmetric, destroyed) to T = (dg, e): e[k] couples k and k + 1
    (e[n - 1] = 0). Step k maps column k below the diagonal to (e_k, 0, ..) by
    H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: 2 n scratch.
-   The row loops (rdg__tri_matvec, rdg__tri_rank2) start at k + 1 rounded down to a multiple
+   The row loops (rdg__rows_axpy, rdg__tri_rank2) start at k + 1 rounded down to a multiple
    of 8 (x and the copy vv of v are 0 there, so those entries are left as they were): whole
    vectors, a scalar remainder only when n is not a multiple of the vector width. */
 RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e, rdg_real *bt,
@@ -2308,7 +2309,7 @@ RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e,
         v[0] -= al;
         e[k] = al; bt[k] = beta;
         for (j = 0; j < n; ++j) { x[j] = 0; vv[j] = j > k ? v[j - k - 1] : 0; }
-        rdg__tri_matvec(A, n, k + 1, j0, vv, x);   /* p = A' v, by rows (A' is symmetric) */
+        rdg__rows_axpy(A + (k + 1) * n, n, vv + k + 1, 1, n - k - 1, j0, n, x);   /* p = A' v, by rows */
         for (i = k + 1; i < n; ++i) { x[i] *= beta; kk += x[i] * vv[i]; }
         kk *= RDG__R(0.5) * beta;
         for (i = k + 1; i < n; ++i) x[i] -= kk * vv[i];  /* q = beta p - (beta^2 p.v / 2) v */
@@ -3826,18 +3827,13 @@ RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_
 /* Reals of LM scratch per thread for dimension d. */
 RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 7 * d * d; }
 
-/* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows): the
-   upper half, then mirrored (row_i row_j = row_j row_i exactly, so the same bits as both). */
+/* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows), each
+   entry summed over the rows in order: row i from column i (rounded down to a whole vector)
+   on, then mirrored (row_i row_j = row_j row_i exactly, so the same bits as both halves). */
 RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out) {
-    size_t l, i, j;
+    size_t i, j;
     for (i = 0; i < d * d; ++i) out[i] = 0;
-    for (l = 0; l < k; ++l) {
-        const rdg_real *row = JE + l * d;
-        for (i = 0; i < d; ++i) {
-            rdg_real a = row[i], *o = out + i * d;
-            for (j = i; j < d; ++j) o[j] += a * row[j];
-        }
-    }
+    for (i = 0; i < d; ++i) rdg__rows_axpy(JE, d, JE + i, d, k, i / RDG__VW * RDG__VW, d, out + i * d);
     for (i = 0; i < d; ++i) for (j = 0; j < i; ++j) out[i * d + j] = out[j * d + i];
 }
 
