@@ -1413,6 +1413,17 @@ RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rd
 }
 
 #if RDG__IDX8
+/* The sum of the eight lanes in the order of _mm512_reduce_add_pd (halves, then quarters, then
+   the pair), without the intrinsic's undefined-vector operands, which g++ 12 warns about. */
+RDG__PRIVATE rdg_real rdg__vsum8_tree(__m512d v) {
+    rdg_real t[8];
+    _mm512_storeu_pd(t, v);
+    return ((t[2] + t[6]) + (t[0] + t[4])) + ((t[3] + t[7]) + (t[1] + t[5]));
+}
+/* idx * 2 and the gathers, in masked forms for the same reason */
+#  define RDG__IDX2(p) _mm512_maskz_slli_epi64((__mmask8)0xFF, _mm512_loadu_si512((const void *)(p)), 1)
+#  define RDG__GATHER(iv, base) _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)0xFF, iv, base, 8)
+
 /* AVX-512 versions for the plane: eight kept points per step, their two coordinates gathered
    (rows are 16 bytes apart), eight partial sums per entry. */
 RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
@@ -1422,8 +1433,8 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     const __m512d m0 = _mm512_set1_pd(dm[0]), m1 = _mm512_set1_pd(dm[1]);
     size_t p = 0;
     for (; p + 8 <= P; p += 8) {
-        __m512i iv = _mm512_slli_epi64(_mm512_loadu_si512((const void *)(idx + p)), 1);
-        __m512d x0 = _mm512_i64gather_pd(iv, X, 8), x1 = _mm512_i64gather_pd(iv, X + 1, 8);
+        __m512i iv = RDG__IDX2(idx + p);
+        __m512d x0 = RDG__GATHER(iv, X), x1 = RDG__GATHER(iv, X + 1);
         __m512d wk = _mm512_loadu_pd(wt + p);
         __m512d c0 = _mm512_sub_pd(_mm512_sub_pd(x0, r0), m0), c1 = _mm512_sub_pd(_mm512_sub_pd(x1, r1), m1);
         __m512d wc0 = _mm512_mul_pd(wk, c0);
@@ -1431,9 +1442,9 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
         b = _mm512_fmadd_pd(c1, wc0, b);
         c = _mm512_fmadd_pd(c1, _mm512_mul_pd(wk, c1), c);
     }
-    out3[0] += _mm512_reduce_add_pd(a);
-    out3[1] += _mm512_reduce_add_pd(b);
-    out3[2] += _mm512_reduce_add_pd(c);
+    out3[0] += rdg__vsum8_tree(a);
+    out3[1] += rdg__vsum8_tree(b);
+    out3[2] += rdg__vsum8_tree(c);
     if (p < P) rdg__k_cov2_ref(X, idx + p, wt + p, P - p, xr, dm, out3);
 }
 
@@ -1444,13 +1455,13 @@ RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const 
     const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
     size_t k = 0;
     for (; k + 8 <= nk; k += 8) {
-        __m512i iv = _mm512_slli_epi64(_mm512_loadu_si512((const void *)(idx + k)), 1);
+        __m512i iv = RDG__IDX2(idx + k);
         __m512d wk = _mm512_loadu_pd(wt + k);
-        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(_mm512_i64gather_pd(iv, X, 8), r0), s0);
-        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(_mm512_i64gather_pd(iv, X + 1, 8), r1), s1);
+        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(RDG__GATHER(iv, X), r0), s0);
+        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(RDG__GATHER(iv, X + 1), r1), s1);
     }
-    out[0] += _mm512_reduce_add_pd(s0);
-    out[1] += _mm512_reduce_add_pd(s1);
+    out[0] += rdg__vsum8_tree(s0);
+    out[1] += rdg__vsum8_tree(s1);
     if (k < nk) rdg__k_wsum_small(X, 2, idx + k, wt + k, nk - k, xr, out);
 }
 #  define rdg__k_cov2 rdg__k_cov2_simd
@@ -2047,8 +2058,8 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
     const __m512d one = _mm512_set1_pd(1.0), neg = _mm512_set1_pd(-1.0);
 #define RDG__BMC(x) _mm512_set1_pd(x)
     for (; i + 8 <= np; i += 8) {
-        __m512d u = _mm512_loadu_pd(u1 + i), m = _mm512_getmant_pd(u, _MM_MANT_NORM_p5_1, _MM_MANT_SIGN_src);
-        __m512d e = _mm512_add_pd(_mm512_getexp_pd(u), one), f, t, z, r, rad, k, p, q, cs, sn;
+        __m512d u = _mm512_loadu_pd(u1 + i), m = _mm512_maskz_getmant_pd((__mmask8)0xFF, u, _MM_MANT_NORM_p5_1, _MM_MANT_SIGN_src);
+        __m512d e = _mm512_add_pd(_mm512_maskz_getexp_pd((__mmask8)0xFF, u), one), f, t, z, r, rad, k, p, q, cs, sn;
         __mmask8 lo = _mm512_cmp_pd_mask(m, _mm512_set1_pd(RDG__SQRT_HALF), _CMP_LT_OQ), q1, q2, q3;
         m = _mm512_mask_add_pd(m, lo, m, m);
         e = _mm512_mask_sub_pd(e, lo, e, one);
@@ -2059,10 +2070,10 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
         r = _mm512_mul_pd(r, z);
         r = _mm512_fmadd_pd(t, r, _mm512_add_pd(t, t));                 /* ln m */
         r = _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_HI), _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_LO), r));
-        rad = _mm512_sqrt_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), r));
+        rad = _mm512_maskz_sqrt_pd((__mmask8)0xFF, _mm512_mul_pd(_mm512_set1_pd(-2.0), r));
         u = _mm512_loadu_pd(u2 + i);
         k = _mm512_mul_pd(_mm512_set1_pd(4.0), u);
-        k = _mm512_roundscale_pd(k, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        k = RDG__VROUND(k);
         f = _mm512_fnmadd_pd(_mm512_set1_pd(0.25), k, u);           /* exact, as u2 - 0.25 k */
         z = _mm512_mul_pd(f, f);
         RDG__BM_SINPOLY(_mm512_fmadd_pd, z, p);

@@ -134,7 +134,9 @@ fi
 build "gcc -O3 -DRDG_NO_SIMD"      $CC $C99 -O3 -DRDG_NO_SIMD $I tu.c -o a.out -lm
 case $(uname -m 2>/dev/null) in
     x86_64|amd64|i?86)   # compile only: the machine running this may lack AVX2
-        build "gcc -O2 -mavx2 -mfma (compile only)" $CC $C99 -O2 -mavx2 -mfma $I -c tu.c -o tu.o ;;
+        build "gcc -O2 -mavx2 -mfma (compile only)" $CC $C99 -O2 -mavx2 -mfma $I -c tu.c -o tu.o
+        # g++ 12 warns about the undefined-vector operands inside some AVX-512 intrinsics
+        build "g++ -x c++ -O2 -mavx512f (compile only)" $CXX -x c++ $W -O2 -mavx512f $I -c tu.c -o tu.o ;;
 esac
 build "gcc -DRIDGEDIFF_STATIC -Wunused-function" \
       $CC $C99 -Wunused-function -DRIDGEDIFF_STATIC $I tu.c -o a.out -lm
