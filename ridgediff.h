@@ -2755,39 +2755,57 @@ RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
     return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
 }
 
+/* yi <- (yi - sum_{k0 <= k < k1} c[(k - k0) cs] Y[k n + .]) f: rows four at a time, as
+   ((c0 y0 + c1 y1) + (c2 y2 + c3 y3)), then one at a time, rounded as written; in blocks of up
+   to 4 vectors of columns held in registers across the rows (a row kept in memory waits on its
+   own store at every step). One step of rdg__chol_rows's substitutions. */
+RDG__PRIVATE void rdg__chol_row(rdg_real *yi, const rdg_real *Y, size_t n, size_t k0, size_t k1,
+                                const rdg_real *c, size_t cs, rdg_real f) {
+    size_t j = 0, k;
+#if RDG__VW > 1
+    size_t w;
+    for (; j < n / RDG__VW * RDG__VW; j += w) {
+        rdg__v a[4], vf = RDG__VSET(f);
+        size_t u, nv = (n - j) / RDG__VW < 4 ? (n - j) / RDG__VW : 4;
+        w = nv * RDG__VW;
+        for (u = 0; u < nv; ++u) a[u] = RDG__VLD(yi + j + u * RDG__VW);
+        for (k = k0; k + 4 <= k1; k += 4) {
+            const rdg_real *y0 = Y + k * n + j;
+            rdg__v c0 = RDG__VSET(c[(k - k0) * cs]), c1 = RDG__VSET(c[(k + 1 - k0) * cs]);
+            rdg__v c2 = RDG__VSET(c[(k + 2 - k0) * cs]), c3 = RDG__VSET(c[(k + 3 - k0) * cs]);
+            for (u = 0; u < nv; ++u) {
+                const rdg_real *p = y0 + u * RDG__VW;
+                a[u] = RDG__VSUB(a[u], RDG__VADD(RDG__VADD(RDG__VMUL(c0, RDG__VLD(p)), RDG__VMUL(c1, RDG__VLD(p + n))),
+                                                 RDG__VADD(RDG__VMUL(c2, RDG__VLD(p + 2 * n)), RDG__VMUL(c3, RDG__VLD(p + 3 * n)))));
+            }
+        }
+        for (; k < k1; ++k) {
+            rdg__v ck = RDG__VSET(c[(k - k0) * cs]);
+            for (u = 0; u < nv; ++u) a[u] = RDG__VSUB(a[u], RDG__VMUL(ck, RDG__VLD(Y + k * n + j + u * RDG__VW)));
+        }
+        for (u = 0; u < nv; ++u) RDG__VST(yi + j + u * RDG__VW, RDG__VMUL(a[u], vf));
+    }
+#endif
+    for (; j < n; ++j) {
+        rdg_real a = yi[j];
+        for (k = k0; k + 4 <= k1; k += 4) {
+            const rdg_real *y0 = Y + k * n + j;
+            a -= (c[(k - k0) * cs] * y0[0] + c[(k + 1 - k0) * cs] * y0[n])
+                 + (c[(k + 2 - k0) * cs] * y0[2 * n] + c[(k + 3 - k0) * cs] * y0[3 * n]);
+        }
+        for (; k < k1; ++k) a -= c[(k - k0) * cs] * Y[k * n + j];
+        yi[j] = a * f;
+    }
+}
+
 /* Y <- (L L^T)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
-   operations (each a contiguous axpy). */
+   operations. */
 RDG__PRIVATE void rdg__chol_rows(const rdg_real *L, size_t n, rdg_real *Y) {
-    size_t i, k, j;
-    for (i = 0; i < n; ++i) {                 /* L Z = Y, row i from rows k < i, four at once */
-        rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
-        const rdg_real *li = L + i * n;
-        for (k = 0; k + 4 <= i; k += 4) {
-            const rdg_real *y0 = Y + k * n, *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
-            rdg_real l0 = li[k], l1 = li[k + 1], l2 = li[k + 2], l3 = li[k + 3];
-            for (j = 0; j < n; ++j) yi[j] -= (l0 * y0[j] + l1 * y1[j]) + (l2 * y2[j] + l3 * y3[j]);
-        }
-        for (; k < i; ++k) {
-            const rdg_real *yk = Y + k * n;
-            rdg_real lk = li[k];
-            for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
-        }
-        for (j = 0; j < n; ++j) yi[j] *= f;
-    }
-    for (i = n; i-- > 0;) {                   /* L^T X = Z, row i from rows k > i */
-        rdg_real *yi = Y + i * n, f = RDG__R(1.0) / L[i * n + i];
-        for (k = i + 1; k + 4 <= n; k += 4) {
-            const rdg_real *y0 = Y + k * n, *y1 = y0 + n, *y2 = y1 + n, *y3 = y2 + n;
-            rdg_real l0 = L[k * n + i], l1 = L[(k + 1) * n + i], l2 = L[(k + 2) * n + i], l3 = L[(k + 3) * n + i];
-            for (j = 0; j < n; ++j) yi[j] -= (l0 * y0[j] + l1 * y1[j]) + (l2 * y2[j] + l3 * y3[j]);
-        }
-        for (; k < n; ++k) {
-            const rdg_real *yk = Y + k * n;
-            rdg_real lk = L[k * n + i];
-            for (j = 0; j < n; ++j) yi[j] -= lk * yk[j];
-        }
-        for (j = 0; j < n; ++j) yi[j] *= f;
-    }
+    size_t i;
+    for (i = 0; i < n; ++i)                   /* L Z = Y, row i from rows k < i */
+        rdg__chol_row(Y + i * n, Y, n, 0, i, L + i * n, 1, RDG__R(1.0) / L[i * n + i]);
+    for (i = n; i-- > 0;)                     /* L^T X = Z, row i from rows k > i */
+        rdg__chol_row(Y + i * n, Y, n, i + 1, n, L + (i + 1) * n + i, n, RDG__R(1.0) / L[i * n + i]);
 }
 
 /* M <- (I - bt u u^T) M for M (n x n, row-major; u zero before index a) and v <- the same
@@ -2797,7 +2815,7 @@ RDG__PRIVATE void rdg__house_rows(const rdg_real *u, rdg_real bt, size_t a, size
     size_t i, j;
     if (bt == 0) return;
     for (j = 0; j < n; ++j) x[j] = 0;
-    for (i = a; i < n; ++i) { rdg_real ui = u[i]; for (j = 0; j < n; ++j) x[j] += ui * M[i * n + j]; }
+    rdg__rows_axpy(M + a * n, n, u + a, 1, n - a, 0, n, x);
     for (i = a; i < n; ++i) { rdg_real f = bt * u[i]; for (j = 0; j < n; ++j) M[i * n + j] -= f * x[j]; }
     if (v) {
         rdg_real s = 0;
