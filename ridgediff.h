@@ -2253,7 +2253,8 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
 /* out[j] += sum_{l < m} c[l cs] R[l rs + j] for j0 <= j < n (m rows of R, row stride rs), the
    sum over l in order, products and sums rounded as written; in blocks of up to 4 vectors of
    columns held in registers across the rows (a sum kept in memory waits on its own store at
-   every row). The tridiagonalisation's A v and LM's J^T J run through it. */
+   every row). The tridiagonalisation's A v, the Householder rows' product, and LM's J^T J
+   and J^T u run through it. */
 RDG__PRIVATE void rdg__rows_axpy(const rdg_real *R, size_t rs, const rdg_real *c, size_t cs, size_t m,
                                  size_t j0, size_t n, rdg_real *out) {
     size_t l, j = j0;
@@ -3869,13 +3870,8 @@ RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out
 /* out = v + JE^T u (JE: k x d), by rows of JE. */
 RDG__PRIVATE void rdg__jtv(const rdg_real *JE, size_t k, size_t d, const rdg_real *u,
                            const rdg_real *v, rdg_real *out) {
-    size_t l, i;
     if (out != v) memcpy(out, v, d * sizeof(rdg_real));
-    for (l = 0; l < k; ++l) {
-        const rdg_real *row = JE + l * d;
-        rdg_real a = u[l];
-        for (i = 0; i < d; ++i) out[i] += a * row[i];
-    }
+    rdg__rows_axpy(JE, d, u, 1, k, 0, d, out);
 }
 
 RDG__PRIVATE void rdg__report(const rdg__popts *po, const rdg__ws *w, const rdg_real *x,
