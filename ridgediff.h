@@ -1514,38 +1514,48 @@ RDG__PRIVATE void rdg__k_rot_ref(rdg_real *x, rdg_real *y, size_t n, rdg_real s,
 
 #if RDG__VW > 1
 /* exp for x <= 0 (the shifted log-weights): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
-   Taylor polynomial to degree 12 (truncation < 2e-16 relative), times 2^n. Below -708 the
-   result is flushed to 0 (such a weight is < 1e-307 of the largest). */
+   then exp(r) = 1 + r + r^2 q(r) with q of degree 8 fitted for relative error on that interval
+   (a near-minimax fit: 2.9e-16; evaluated in double, 5e-16 worst, against 1.7e-16 for the
+   degree-12 Taylor series it replaces at three fewer operations), evaluated by Estrin's scheme
+   so that the FMA chain is 5 deep instead of 12. Times 2^n. Below -708 (and for NaN) the result
+   is 0 (such a weight is < 1e-307 of the largest). */
+#  define RDG__EXPQ0 0.49999999999998318
+#  define RDG__EXPQ1 0.16666666666611532
+#  define RDG__EXPQ2 0.041666666668138966
+#  define RDG__EXPQ3 0.0083333333708794938
+#  define RDG__EXPQ4 0.0013888888515679585
+#  define RDG__EXPQ5 0.00019841185224777786
+#  define RDG__EXPQ6 2.480193220847521e-05
+#  define RDG__EXPQ7 2.7634995188943377e-06
+#  define RDG__EXPQ8 2.7476642200167263e-07
 RDG__PRIVATE rdg__v rdg__vexp(rdg__v x) {
     const rdg__v lo = RDG__VSET(-708.0);
-    rdg__v n, r, p;
-    x = RDG__VMAX(x, lo);
+    rdg__v n, r, r2, r4, qa, qb, qc, qd, p, x0 = x;
+#  if RDG__VW != 8
+    x = RDG__VMAX(x, lo);        /* AVX-512 masks the lanes below lo instead */
+#  endif
+    (void)x0;
     n = RDG__VROUND(RDG__VMUL(x, RDG__VSET(1.4426950408889634)));
     r = RDG__VFNMA(n, RDG__VSET(6.93145751953125e-1), x);
     r = RDG__VFNMA(n, RDG__VSET(1.42860682030941723212e-6), r);
-    p = RDG__VSET(1.0 / 479001600.0);
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 39916800.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 3628800.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 362880.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 40320.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 5040.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 720.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 120.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 24.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0 / 6.0));
-    p = RDG__VFMA(p, r, RDG__VSET(0.5));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0));
-    p = RDG__VFMA(p, r, RDG__VSET(1.0));
+    r2 = RDG__VMUL(r, r);
+    r4 = RDG__VMUL(r2, r2);
+    qa = RDG__VFMA(RDG__VSET(RDG__EXPQ1), r, RDG__VSET(RDG__EXPQ0));
+    qb = RDG__VFMA(RDG__VSET(RDG__EXPQ3), r, RDG__VSET(RDG__EXPQ2));
+    qc = RDG__VFMA(RDG__VSET(RDG__EXPQ5), r, RDG__VSET(RDG__EXPQ4));
+    qd = RDG__VFMA(RDG__VSET(RDG__EXPQ7), r, RDG__VSET(RDG__EXPQ6));
+    qa = RDG__VFMA(qb, r2, qa);
+    qc = RDG__VFMA(qd, r2, qc);
+    qc = RDG__VFMA(RDG__VSET(RDG__EXPQ8), r4, qc);
+    qa = RDG__VFMA(qc, r4, qa);
+    p = RDG__VFMA(qa, r2, RDG__VADD(r, RDG__VSET(1.0)));
 #  if RDG__VW == 8
-    {
-        __mmask8 tiny = _mm512_cmp_pd_mask(x, lo, _CMP_LE_OQ);
-        p = _mm512_maskz_scalef_pd((__mmask8)0xFF, p, n);
-        return _mm512_mask_mov_pd(p, tiny, _mm512_setzero_pd());
-    }
+    /* one masked scale: lanes with x >= lo (false for NaN) get p 2^n, the others 0 */
+    return _mm512_maskz_scalef_pd(_mm512_cmp_pd_mask(x, lo, _CMP_GE_OQ), p, n);
 #  elif RDG__VW == 4
     {
         __m256i e = _mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(n));
-        __m256d tiny = _mm256_cmp_pd(x, lo, _CMP_LE_OQ);
+        __m256d tiny = _mm256_cmp_pd(x0, lo, _CMP_NGE_UQ);   /* below lo, or NaN */
         e = _mm256_slli_epi64(_mm256_add_epi64(e, _mm256_set1_epi64x(1023)), 52);
         p = _mm256_mul_pd(p, _mm256_castsi256_pd(e));
         return _mm256_andnot_pd(tiny, p);
@@ -1553,9 +1563,9 @@ RDG__PRIVATE rdg__v rdg__vexp(rdg__v x) {
 #  else
     {
         int64x2_t e = vshlq_n_s64(vaddq_s64(vcvtnq_s64_f64(n), vdupq_n_s64(1023)), 52);
-        uint64x2_t tiny = vcleq_f64(x, lo);
+        uint64x2_t keep = vcgeq_f64(x0, lo);               /* false below lo, and for NaN */
         p = vmulq_f64(p, vreinterpretq_f64_s64(e));
-        return vreinterpretq_f64_u64(vbicq_u64(vreinterpretq_u64_f64(p), tiny));
+        return vreinterpretq_f64_u64(vandq_u64(vreinterpretq_u64_f64(p), keep));
     }
 #  endif
 }
