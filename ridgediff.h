@@ -1584,7 +1584,24 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
     rdg_real mx = -RDG__BIG, t[RDG__VW];
     rdg__v va = RDG__VSET(a), vh = RDG__VSET(-h), vmx = RDG__VSET(-RDG__BIG);
     int l;
-    for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* two vectors of points at a time */
+    /* four vectors of points at a time (four FMA chains hide the FMA latency), then two; each
+       point's sum over j runs in the same order in every block (and in rdg__k_dist_ref) */
+    for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {
+        rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), s2 = RDG__VSET(0.0), s3 = RDG__VSET(0.0);
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = xt + j * RDG__TILE + i;
+            rdg__v yj = RDG__VSET(y[j]);
+            rdg__v d0 = RDG__VFNMA(va, RDG__VLD(row), yj), d1 = RDG__VFNMA(va, RDG__VLD(row + RDG__VW), yj);
+            rdg__v d2 = RDG__VFNMA(va, RDG__VLD(row + 2 * RDG__VW), yj), d3 = RDG__VFNMA(va, RDG__VLD(row + 3 * RDG__VW), yj);
+            s0 = RDG__VFMA(d0, d0, s0); s1 = RDG__VFMA(d1, d1, s1);
+            s2 = RDG__VFMA(d2, d2, s2); s3 = RDG__VFMA(d3, d3, s3);
+        }
+        s0 = RDG__VMUL(s0, vh); s1 = RDG__VMUL(s1, vh); s2 = RDG__VMUL(s2, vh); s3 = RDG__VMUL(s3, vh);
+        RDG__VST(e + i, s0); RDG__VST(e + i + RDG__VW, s1);
+        RDG__VST(e + i + 2 * RDG__VW, s2); RDG__VST(e + i + 3 * RDG__VW, s3);
+        vmx = RDG__VMAX(vmx, RDG__VMAX(RDG__VMAX(s0, s1), RDG__VMAX(s2, s3)));
+    }
+    for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {
         rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0);
         for (j = 0; j < d; ++j) {
             const rdg_real *row = xt + j * RDG__TILE + i;
@@ -3217,9 +3234,12 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     /* while the last set held more than half the points, wait for s^2 to shrink by a fifth
        before building again (no set is used meanwhile: full scans, exact as ever) */
     if (patient && c->m > n / 2 && c->s20 > 0 && s2 > RDG__R(0.8) * c->s20) { c->valid = 0; return; }
-    for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
+    /* count first (a loop compilers vectorise); the indices only for a set that will be used */
+    for (i = 0, m = 0; i < n; ++i) m += e[i] >= thr;
     c->m = m;
     c->valid = m <= n / RDG__CAND_MAXFRAC;
+    if (c->valid)
+        for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
     if (c->valid && c->xt)            /* panels of RDG__TILE candidates, d x TILE each */
         for (i = 0; i < m; ++i) {
             size_t j, d = g->d;
