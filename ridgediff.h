@@ -1371,9 +1371,12 @@ RDG__PRIVATE void rdg__k_wsum_ref(const rdg_real *X, size_t d, const size_t *idx
     }
 }
 
+/* Row k of the kept points: idx[k], or k itself when idx is NULL (all points, in order). */
+#define RDG__ROW(idx, k) ((idx) ? (idx)[k] : (k))
+
 /* rdg__k_wsum for d <= RDG__SMALLD, where a vector holds more than a row: four partial sums
    per coordinate (points k = 0, 1, 2, 3 mod 4, added in that order at the end) break the
-   dependency chain of one running sum. */
+   dependency chain of one running sum. idx NULL: points 0 .. nk - 1. */
 #define RDG__SMALLD 4
 RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
                                     size_t nk, const rdg_real *xr, rdg_real *out) {
@@ -1382,24 +1385,25 @@ RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *i
     for (l = 0; l < 4; ++l) for (j = 0; j < d; ++j) p[l][j] = 0;
     for (; k + 4 <= nk; k += 4)
         for (l = 0; l < 4; ++l) {
-            const rdg_real *xi = X + idx[k + l] * d;
+            const rdg_real *xi = X + RDG__ROW(idx, k + l) * d;
             for (j = 0; j < d; ++j) p[l][j] = RDG__FMA(wt[k + l], xi[j] - xr[j], p[l][j]);
         }
     for (; k < nk; ++k) {
-        const rdg_real *xi = X + idx[k] * d;
+        const rdg_real *xi = X + RDG__ROW(idx, k) * d;
         for (j = 0; j < d; ++j) p[0][j] = RDG__FMA(wt[k], xi[j] - xr[j], p[0][j]);
     }
     for (j = 0; j < d; ++j) out[j] += (p[0][j] + p[1][j]) + (p[2][j] + p[3][j]);
 }
 
 /* The plane (d = 2, the paper's 2-D experiments) over kept points idx[0..P): out3 += the three
-   sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each. */
+   sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each (idx NULL:
+   points 0 .. P - 1). */
 RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
     rdg_real a[4] = { 0, 0, 0, 0 }, b[4] = { 0, 0, 0, 0 }, c[4] = { 0, 0, 0, 0 };
     size_t p, l;
     for (p = 0; p < P; ++p) {
-        const rdg_real *xi = X + idx[p] * 2;
+        const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
         rdg_real wk = wt[p];
         rdg_real c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
         l = p & 3;
@@ -1424,8 +1428,21 @@ RDG__PRIVATE rdg_real rdg__vsum8_tree(__m512d v) {
 #  define RDG__IDX2(p) _mm512_maskz_slli_epi64((__mmask8)0xFF, _mm512_loadu_si512((const void *)(p)), 1)
 #  define RDG__GATHER(iv, base) _mm512_mask_i64gather_pd(_mm512_setzero_pd(), (__mmask8)0xFF, iv, base, 8)
 
-/* AVX-512 versions for the plane: eight kept points per step, their two coordinates gathered
-   (rows are 16 bytes apart), eight partial sums per entry. */
+/* The two coordinates of points k .. k + 7: gathered through idx (rows are 16 bytes apart), or,
+   idx NULL (all points in order), two loads split into even and odd entries. */
+RDG__PRIVATE void rdg__plane8(const rdg_real *X, const size_t *idx, size_t k, __m512d *x0, __m512d *x1) {
+    if (idx) {
+        __m512i iv = RDG__IDX2(idx + k);
+        *x0 = RDG__GATHER(iv, X); *x1 = RDG__GATHER(iv, X + 1);
+    } else {
+        __m512d lo = _mm512_loadu_pd(X + 2 * k), hi = _mm512_loadu_pd(X + 2 * k + 8);
+        *x0 = _mm512_permutex2var_pd(lo, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), hi);
+        *x1 = _mm512_permutex2var_pd(lo, _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1), hi);
+    }
+}
+
+/* AVX-512 versions for the plane: eight kept points per step (rdg__plane8), eight partial sums
+   per entry. */
 RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                    const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
     __m512d a = _mm512_setzero_pd(), b = _mm512_setzero_pd(), c = _mm512_setzero_pd();
@@ -1433,9 +1450,8 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     const __m512d m0 = _mm512_set1_pd(dm[0]), m1 = _mm512_set1_pd(dm[1]);
     size_t p = 0;
     for (; p + 8 <= P; p += 8) {
-        __m512i iv = RDG__IDX2(idx + p);
-        __m512d x0 = RDG__GATHER(iv, X), x1 = RDG__GATHER(iv, X + 1);
-        __m512d wk = _mm512_loadu_pd(wt + p);
+        __m512d x0, x1, wk = _mm512_loadu_pd(wt + p);
+        rdg__plane8(X, idx, p, &x0, &x1);
         __m512d c0 = _mm512_sub_pd(_mm512_sub_pd(x0, r0), m0), c1 = _mm512_sub_pd(_mm512_sub_pd(x1, r1), m1);
         __m512d wc0 = _mm512_mul_pd(wk, c0);
         a = _mm512_fmadd_pd(c0, wc0, a);
@@ -1445,24 +1461,24 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     out3[0] += rdg__vsum8_tree(a);
     out3[1] += rdg__vsum8_tree(b);
     out3[2] += rdg__vsum8_tree(c);
-    if (p < P) rdg__k_cov2_ref(X, idx + p, wt + p, P - p, xr, dm, out3);
+    if (p < P) rdg__k_cov2_ref(idx ? X : X + 2 * p, idx ? idx + p : NULL, wt + p, P - p, xr, dm, out3);
 }
 
-/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, eight points per step. */
+/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, eight points per step (idx NULL: x_k). */
 RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
                                     const rdg_real *xr, rdg_real *out) {
     __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
     const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
     size_t k = 0;
     for (; k + 8 <= nk; k += 8) {
-        __m512i iv = RDG__IDX2(idx + k);
-        __m512d wk = _mm512_loadu_pd(wt + k);
-        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(RDG__GATHER(iv, X), r0), s0);
-        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(RDG__GATHER(iv, X + 1), r1), s1);
+        __m512d x0, x1, wk = _mm512_loadu_pd(wt + k);
+        rdg__plane8(X, idx, k, &x0, &x1);
+        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(x0, r0), s0);
+        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(x1, r1), s1);
     }
     out[0] += rdg__vsum8_tree(s0);
     out[1] += rdg__vsum8_tree(s1);
-    if (k < nk) rdg__k_wsum_small(X, 2, idx + k, wt + k, nk - k, xr, out);
+    if (k < nk) rdg__k_wsum_small(idx ? X : X + 2 * k, 2, idx ? idx + k : NULL, wt + k, nk - k, xr, out);
 }
 #  define rdg__k_cov2 rdg__k_cov2_simd
 #else
@@ -3148,6 +3164,50 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     rdg__acc_sym(w, w->C);
 }
 
+/* rdg__eval_tail (want_cov < 0) for the plane (d = 2) after a full scan, when at least a quarter
+   of the points are kept (the 2-D experiments at any t, W1 at t = 0.01): the weights of all n
+   points, in place and in order (0 below the cut, normalised), log p, the reference point and
+   dm by contiguous passes over the rows, where compaction and gathered rows cost more than the
+   dropped points. The kept set, the reference and the formulas are rdg__eval_tail's; the
+   weights stay unnormalised (u_i = exp(e_i - emax), w_i = u_i / sum, sum in w->logp's place
+   until rdg__plane_done) and the order of the sums differs. Returns 0, having changed
+   nothing, when fewer points are kept (then w->w must go through rdg__eval_tail); on 1, w->nk
+   counts the kept points but w->idx is not set: w->w holds all n u_i, w->dm the mean's. */
+RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rdg_real *sum) {
+    size_t n = g->n, i, nk = 0, imax = 0, b;
+    rdg_real *e = w->w, cut = g->drop > 0 ? emax - g->drop : -RDG__BIG, inv;
+    if (g->d != 2) return 0;
+    for (i = 0; i < n; ++i) nk += e[i] >= cut;
+    if (nk < n / 4 || nk == 0) return 0;
+    /* the first largest, as rdg__k_compact: blocks of 64 tested whole (a loop compilers
+       vectorise), then the point within the block */
+    for (b = 0; b + 64 <= n; b += 64) {
+        int hit = 0;
+        for (i = b; i < b + 64; ++i) hit |= e[i] == emax;
+        if (hit) break;
+    }
+    for (imax = b; imax < n && !(e[imax] == emax); ++imax) {}
+    if (imax == n) return 0;
+    *sum = rdg__k_expcut(e, n, emax, cut);
+    w->logp = emax + RDG__LOG(*sum) - RDG__LOG((rdg_real)n) - RDG__LOG(RDG__R(2.0) * RDG__PI * w->s2);
+    w->nk = nk;
+    w->ref = imax;
+    w->dm[0] = w->dm[1] = 0;
+    rdg__k_wsum(g->x, 2, NULL, e, n, g->x + imax * 2, w->dm);
+    inv = RDG__R(1.0) / *sum;
+    w->dm[0] *= inv; w->dm[1] *= inv;
+    return 1;
+}
+
+/* C's accumulator for rdg__tail_plane's weights u (all n points, in order; sum their sum). */
+RDG__PRIVATE void rdg__cov_plane(const rdg_gmm *g, rdg__ws *w, rdg_real sum) {
+    rdg_real s3[3] = { 0, 0, 0 }, inv = RDG__R(1.0) / sum;
+    rdg__k_cov2(g->x, NULL, w->w, g->n, g->x + w->ref * 2, w->dm, s3);
+    w->acc[0] += s3[0] * inv;
+    w->acc[w->dp] += s3[1] * inv;
+    w->acc[w->dp + 1] += s3[2] * inv;
+}
+
 /* Weights, log p, posterior mean and score at x (and C when want_cov), MATH.md 2.
    log-sum-exp shifted by its maximum; moments taken relative to the point of largest weight,
    so C keeps relative accuracy when one weight is close to 1. Weights below exp(-drop) of the
@@ -3157,6 +3217,16 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
 RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int want_cov) {
     rdg_real emax = rdg__eval_scan(g, x, w);
     rdg__eval_tail(g, x, w, want_cov, NULL, g->n, emax);
+}
+
+/* The exact model's posterior mean (and score) at x into w->m, w->g: rdg_density_eval's
+   arithmetic for one point (rdg__tail_plane where it applies, then w->idx is not set), so that
+   every path to m_t that must agree with it bit for bit (the exact model in a parallel region,
+   the L_PM targets and their loss) does. */
+RDG__PRIVATE void rdg__eval_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
+    rdg_real emax = rdg__eval_scan(g, x, w), usum;
+    if (rdg__tail_plane(g, w, emax, &usum)) rdg__tail_mean(g, x, w);
+    else rdg__eval_tail(g, x, w, 0, NULL, g->n, emax);
 }
 
 /* Candidate sets: the set of points that can carry weight, reused from one evaluation to the
@@ -3403,6 +3473,8 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
         size_t b0 = (size_t)ib * qs, nq = B - b0 < qs ? B - b0 : qs, q, i, j, k, n = g->n;
         size_t cur[RDG__QS];
         rdg_real mx[RDG__QS];
+        int pl[RDG__QS];                     /* rdg__tail_plane took the query ... */
+        rdg_real usum[RDG__QS];              /* ... and its weights' sum */
         if (nq % RDG__QB == 0 && wq[0].xt) {
             const rdg_real *yq[RDG__QS];
             rdg_real *ei[RDG__QS];
@@ -3414,13 +3486,18 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
                                  RDG__R(0.5) / wq[0].s2, ei + q, mx + q);
             }
         } else for (q = 0; q < nq; ++q) mx[q] = rdg__eval_scan(g, y + (b0 + q) * d, &wq[q]);
-        for (q = 0; q < nq; ++q) { rdg__eval_tail(g, y + (b0 + q) * d, &wq[q], -1, NULL, n, mx[q]); cur[q] = 0; }
+        for (q = 0; q < nq; ++q) {
+            pl[q] = rdg__tail_plane(g, &wq[q], mx[q], &usum[q]);
+            if (!pl[q]) rdg__eval_tail(g, y + (b0 + q) * d, &wq[q], -1, NULL, n, mx[q]);
+            cur[q] = 0;
+        }
         /* dm of every query, in chunks of the data so that queries sharing kept points share
            them in cache; each query still sums its kept points in order */
         for (i = 0; i < n; i += RDG__WCHUNK)
             for (q = 0; q < nq; ++q) {
                 rdg__ws *w = &wq[q];
                 size_t k1 = cur[q], hi = w->nk;
+                if (pl[q]) continue;
                 while (k1 < hi) {            /* first kept index at or past the chunk's end */
                     size_t mid = k1 + (hi - k1) / 2;
                     if (w->idx[mid] < i + RDG__WCHUNK) k1 = mid + 1; else hi = mid;
@@ -3433,10 +3510,11 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             size_t k0, nkmax = 0;
             for (q = 0; q < nq; ++q) {
                 for (j = 0; j < wq[q].dp * wq[q].dp; ++j) wq[q].acc[j] = 0;
-                if (wq[q].nk > nkmax) nkmax = wq[q].nk;
+                if (pl[q]) rdg__cov_plane(g, &wq[q], usum[q]);
+                else if (wq[q].nk > nkmax) nkmax = wq[q].nk;
             }
             for (k0 = 0; k0 < nkmax; k0 += RDG__TILE)
-                for (q = 0; q < nq; ++q) if (k0 < wq[q].nk) rdg__cov_tile(g, &wq[q], k0);
+                for (q = 0; q < nq; ++q) if (!pl[q] && k0 < wq[q].nk) rdg__cov_tile(g, &wq[q], k0);
             for (q = 0; q < nq; ++q) rdg__acc_sym(&wq[q], wq[q].C);
         }
         for (q = 0; q < nq; ++q) {
@@ -3447,8 +3525,11 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             if (out->score) memcpy(out->score + b * d, w->g, d * sizeof(rdg_real));
             if (out->weights) {
                 rdg_real *wo = out->weights + b * g->n;
-                for (i = 0; i < g->n; ++i) wo[i] = 0;
-                for (k = 0; k < w->nk; ++k) wo[w->idx[k]] = w->w[k];
+                if (pl[q]) { rdg_real inv = RDG__R(1.0) / usum[q]; for (i = 0; i < g->n; ++i) wo[i] = w->w[i] * inv; }
+                else {
+                    for (i = 0; i < g->n; ++i) wo[i] = 0;
+                    for (k = 0; k < w->nk; ++k) wo[w->idx[k]] = w->w[k];
+                }
             }
             if (out->cov) memcpy(out->cov + b * d * d, w->C, d * d * sizeof(rdg_real));
             if (out->hess) {
@@ -4366,7 +4447,7 @@ RDG__PRIVATE rdg_status rdg__exact_eval(const void *self, rdg_real t, const rdg_
     if (!rdg__ws_alloc(&w, g->n, d)) return RDG_ERR_NOMEM;
     rdg_ou(t, &w.a, &w.s2);
     for (b = 0; b < B; ++b) {
-        rdg__eval(g, x + b * d, &w, 0);
+        rdg__eval_mean(g, x + b * d, &w);
         memcpy(out + b * d, w.m, d * sizeof(rdg_real));
     }
     rdg__ws_free(&w);
@@ -4875,7 +4956,7 @@ RDG__PRIVATE rdg_status rdg__dmm_node(const rdg__dmm_plan *p, size_t q, rdg_real
         if (!rdg__ws_alloc(&w, n, d)) return RDG_ERR_NOMEM;
         w.a = a; w.s2 = s2;
         for (i = 0; i < p->nper; ++i) {
-            rdg__eval(p->g, xt + i * d, &w, 0);
+            rdg__eval_mean(p->g, xt + i * d, &w);
             memcpy(x0 + i * d, w.m, d * sizeof(rdg_real));
         }
         rdg__ws_free(&w);
@@ -5604,7 +5685,7 @@ RDG__PRIVATE rdg_status rdg__rf_lex(const rdg__dmm_plan *p, rdg_real *lex) {
         if (rdg__dmm_node(p, (size_t)iq, x0, xt) != RDG_OK) { pq[0] = -1; continue; }   /* NOMEM marker */
         rdg_ou(p->t[iq], &w->a, &w->s2);
         for (b = 0; b < p->nper; ++b) {
-            rdg__eval(p->g, xt + b * d, w, 0);
+            rdg__eval_mean(p->g, xt + b * d, w);
             for (j = 0; j < d; ++j) { rdg_real e = w->m[j] - x0[b * d + j]; pq[j] += e * e; }
         }
         for (j = 0; j < d; ++j) pq[j] *= p->wq[iq];

@@ -693,6 +693,84 @@ static void test_context(void) {
     free(X); free(Y); free(b1); free(b2);
 }
 
+/* The plane's full-scan tail (rdg__tail_plane: d = 2 with at least a quarter of the points
+   kept, weights of all points in place, contiguous passes) against direct summation in long
+   double, on N = 1000 (not a multiple of the 64-point blocks of its first-maximum search):
+   queries whose nearest point sits in the first block, in the middle and in the last partial
+   block, at t where every point is kept (plane), about a third (plane) and a few (the compacting
+   tail), with and without Hessians and weights; then the same numbers for B = 1 and B = 8 (the
+   plane reads the rows, never the transposed panels a block of queries builds), bit for bit. */
+#define PLANE_N 1000
+static void test_plane_tail(void) {
+    static double X[PLANE_N * 2], Y[8 * 2], W[8 * PLANE_N], Wb[PLANE_N];
+    static long double l[PLANE_N];
+    double M[8 * 2], H[8 * 4], L[8], Mb[2], Hb[4], Lb;
+    const double ts[3] = { 2.0, 0.05, 1e-4 };
+    const size_t near[8] = { 0, 3, 500, 777, 960, 999, 998, 63 };
+    rdg_gmm g;
+    rdg_rng r;
+    size_t i, j, k, q, it;
+    rdg_rng_init(&r, 77, 0);
+    for (i = 0; i < PLANE_N; i++) { X[2 * i] = 2 * rdg_rng_normal(&r); X[2 * i + 1] = rdg_rng_normal(&r); }
+    CHECK(rdg_gmm_init(&g, X, PLANE_N, 2) == RDG_OK, "plane: data");
+    for (it = 0; it < 3; it++) {
+        double t = ts[it], a = exp(-t), s = sqrt(-expm1(-2 * t)), worst = 0;
+        long double la, ls2;
+        rdg_density_out o;
+        size_t kept_min = PLANE_N, kept_max = 0;
+        ref_ou(t, &la, &ls2);
+        for (q = 0; q < 8; q++)
+            for (j = 0; j < 2; j++) Y[q * 2 + j] = a * X[near[q] * 2 + j] + 0.3 * s * rdg_rng_normal(&r);
+        memset(&o, 0, sizeof o);
+        o.mean = M; o.hess = H; o.logp = L; o.weights = W;
+        CHECK(rdg_density_eval(&g, t, Y, 8, &o) == RDG_OK, "plane: eval (t %g)", t);
+        for (q = 0; q < 8; q++) {
+            long double mx = -INFINITY, S = 0, m[2] = { 0, 0 }, C[4] = { 0, 0, 0, 0 }, lp, err = 0, sc;
+            const long double pi = 3.14159265358979323846264338327950288L;
+            size_t kept = 0;
+            for (i = 0; i < PLANE_N; i++) {
+                long double d0 = (long double)Y[2 * q] - la * X[2 * i], d1 = (long double)Y[2 * q + 1] - la * X[2 * i + 1];
+                l[i] = -(d0 * d0 + d1 * d1) / (2 * ls2);
+                if (l[i] > mx) mx = l[i];
+            }
+            for (i = 0; i < PLANE_N; i++) if (l[i] >= mx - 40) { S += expl(l[i] - mx); kept++; }
+            for (i = 0; i < PLANE_N; i++) if (l[i] >= mx - 40)
+                for (j = 0; j < 2; j++) m[j] += expl(l[i] - mx) / S * X[2 * i + j];
+            for (i = 0; i < PLANE_N; i++) if (l[i] >= mx - 40)
+                for (j = 0; j < 2; j++) for (k = 0; k < 2; k++)
+                    C[j * 2 + k] += expl(l[i] - mx) / S * (X[2 * i + j] - m[j]) * (X[2 * i + k] - m[k]);
+            lp = mx + logl(S) - logl((long double)PLANE_N) - logl(2 * pi * ls2);
+            if (kept < kept_min) kept_min = kept;
+            if (kept > kept_max) kept_max = kept;
+            sc = fabsl(m[0]) + fabsl(m[1]) + 1;
+            for (j = 0; j < 2; j++) err = fmaxl(err, fabsl((long double)M[q * 2 + j] - m[j]) / sc);
+            err = fmaxl(err, fabsl((long double)L[q] - lp) / (fabsl(lp) + 1));
+            for (j = 0; j < 4; j++) {   /* H = -I / s^2 + (a^2 / s^4) C, relative to its size */
+                long double h = (j == 0 || j == 3 ? -1 / ls2 : 0) + la * la / (ls2 * ls2) * C[j];
+                err = fmaxl(err, fabsl((long double)H[q * 4 + j] - h) / (1 / ls2 + la * la / (ls2 * ls2) * (C[0] + C[3])));
+            }
+            for (i = 0; i < PLANE_N; i++) {
+                long double wr = l[i] >= mx - 40 ? expl(l[i] - mx) / S : 0;
+                err = fmaxl(err, fabsl((long double)W[q * PLANE_N + i] - wr));
+            }
+            if ((double)err > worst) worst = (double)err;
+        }
+        CHECK(worst <= 1e-12, "plane: t %g (kept %zu..%zu of %d): worst error %.3g vs long double",
+              t, kept_min, kept_max, PLANE_N, worst);
+        if (it == 0) CHECK(kept_min == PLANE_N, "plane: t %g keeps every point (%zu)", t, kept_min);
+        if (it == 1) CHECK(kept_min >= PLANE_N / 4 && kept_max < PLANE_N, "plane: t %g keeps a part above a quarter (%zu..%zu)", t, kept_min, kept_max);
+        if (it == 2) CHECK(kept_max < PLANE_N / 4, "plane: t %g keeps under a quarter (%zu)", t, kept_max);
+        for (q = 0; q < 8; q++) {       /* one query at a time: the same bits */
+            rdg_density_out o1;
+            memset(&o1, 0, sizeof o1);
+            o1.mean = Mb; o1.hess = Hb; o1.logp = &Lb; o1.weights = Wb;
+            CHECK(rdg_density_eval(&g, t, Y + 2 * q, 1, &o1) == RDG_OK, "plane: eval B 1");
+            CHECK(memcmp(Mb, M + 2 * q, sizeof Mb) == 0 && memcmp(Hb, H + 4 * q, sizeof Hb) == 0 && Lb == L[q]
+                  && memcmp(Wb, W + q * PLANE_N, sizeof Wb) == 0, "plane: t %g query %zu alone = in a block of 8", t, q);
+        }
+    }
+}
+
 int main(void) {
     test_ou_grid();
     test_against_reference();
@@ -702,5 +780,6 @@ int main(void) {
     test_centred_cov();
     test_determinism_and_drop();
     test_context();
+    test_plane_tail();
     RDG_TEST_END("test_density");
 }
