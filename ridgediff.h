@@ -1532,9 +1532,10 @@ RDG__PRIVATE void rdg__k_rot_ref(rdg_real *x, rdg_real *y, size_t n, rdg_real s,
 /* exp for x <= 0 (the shifted log-weights): Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2,
    then exp(r) = 1 + r + r^2 q(r) with q of degree 8 fitted for relative error on that interval
    (a near-minimax fit: 2.9e-16; evaluated in double, 5e-16 worst, against 1.7e-16 for the
-   degree-12 Taylor series it replaces at three fewer operations), evaluated by Estrin's scheme
-   so that the FMA chain is 5 deep instead of 12. Times 2^n. Below -708 (and for NaN) the result
-   is 0 (such a weight is < 1e-307 of the largest). */
+   degree-12 Taylor series it replaced, at two fewer operations), evaluated by Estrin's scheme
+   so that the chain after r is 5 operations deep instead of 12. Times 2^n. Below -708 (and
+   for NaN) the result is 0 (such a weight is < 1e-307 of the largest). The coefficients are
+   printed by tools/exp_fit.py (a reweighted least-squares fit at Chebyshev nodes). */
 #  define RDG__EXPQ0 0.49999999999998318
 #  define RDG__EXPQ1 0.16666666666611532
 #  define RDG__EXPQ2 0.041666666668138966
@@ -3164,15 +3165,15 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     rdg__acc_sym(w, w->C);
 }
 
-/* rdg__eval_tail (want_cov < 0) for the plane (d = 2) after a full scan, when at least a quarter
-   of the points are kept (the 2-D experiments at any t, W1 at t = 0.01): the weights of all n
-   points, in place and in order (0 below the cut, normalised), log p, the reference point and
-   dm by contiguous passes over the rows, where compaction and gathered rows cost more than the
-   dropped points. The kept set, the reference and the formulas are rdg__eval_tail's; the
-   weights stay unnormalised (u_i = exp(e_i - emax), w_i = u_i / sum, sum in w->logp's place
-   until rdg__plane_done) and the order of the sums differs. Returns 0, having changed
-   nothing, when fewer points are kept (then w->w must go through rdg__eval_tail); on 1, w->nk
-   counts the kept points but w->idx is not set: w->w holds all n u_i, w->dm the mean's. */
+/* rdg__eval_tail (want_cov < 0, plus dm) for the plane (d = 2) after a full scan, when at least
+   a quarter of the points are kept (the 2-D experiments at most t, W1 at t = 0.01): the
+   weights of all n points stay in place and in order, and log p, the reference point and dm
+   come from contiguous passes over the rows, where compaction and gathered rows would cost
+   more than the dropped points. The kept set, the reference and the formulas are
+   rdg__eval_tail's; the order of the sums differs, and the weights are left unnormalised:
+   w->w holds u_i = exp(e_i - emax) (0 below the cut) and *sum their sum, w_i = u_i / *sum.
+   Returns 0, having changed nothing, when fewer points are kept (then w->w must go through
+   rdg__eval_tail); on 1, w->nk counts the kept points but w->idx is not set. */
 RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rdg_real *sum) {
     size_t n = g->n, i, nk = 0, imax = 0, b;
     rdg_real *e = w->w, cut = g->drop > 0 ? emax - g->drop : -RDG__BIG, inv;
