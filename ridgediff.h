@@ -3517,7 +3517,8 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
                 else if (wq[q].nk > nkmax) nkmax = wq[q].nk;
             }
             /* the block's queries share one pair of tiles (the first's): a pair per query would
-               keep qs x 32 dp x 8 bytes (512 KB at d = 32) in the core's cache for nothing */
+               keep qs x 2 x RDG__TILE x dp reals (512 KB at d = 32, qs = 16) in the core's cache
+               for nothing */
             for (k0 = 0; k0 < nkmax; k0 += RDG__TILE)
                 for (q = 0; q < nq; ++q)
                     if (!pl[q] && k0 < wq[q].nk) rdg__cov_tile(g, &wq[q], k0, wq[0].ta, wq[0].tb);
