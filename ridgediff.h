@@ -3094,13 +3094,15 @@ RDG__PRIVATE void rdg__cov_small(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t
         w->acc[i * w->dp + j] += (ps[0][i * d + j] + ps[1][i * d + j]) + (ps[2][i * d + j] + ps[3][i * d + j]);
 }
 
-/* The same for d = 2 (the paper's plane experiments): rdg__k_cov2. */
-RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t P) {
+/* The same for d = 2 (the paper's plane experiments): rdg__k_cov2 over P points idx[0..P)
+   (NULL: points 0 .. P - 1) with weights wt, the sums times scale (1 for normalised weights). */
+RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, const size_t *idx, const rdg_real *wt, size_t P,
+                              rdg_real scale) {
     rdg_real s3[3] = { 0, 0, 0 };
-    rdg__k_cov2(g->x, w->idx + k0, w->w + k0, P, g->x + w->ref * 2, w->dm, s3);
-    w->acc[0] += s3[0];
-    w->acc[w->dp] += s3[1];
-    w->acc[w->dp + 1] += s3[2];
+    rdg__k_cov2(g->x, idx, wt, P, g->x + w->ref * 2, w->dm, s3);
+    w->acc[0] += s3[0] * scale;
+    w->acc[w->dp] += s3[1] * scale;
+    w->acc[w->dp + 1] += s3[2] * scale;
 }
 
 /* C accumulator += sum over kept points k0 .. k0 + RDG__TILE - 1 of c_k (w_k c_k)^T (lower).
@@ -3109,7 +3111,7 @@ RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t P)
 RDG__PRIVATE void rdg__cov_tile(const rdg_gmm *g, rdg__ws *w, size_t k0, rdg_real *ta, rdg_real *tb) {
     size_t d = g->d, dp = w->dp, j, p, P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE;
     if (d <= RDG__SMALLD) {      /* the d (d + 1) / 2 entries directly, four partial sums each */
-        if (d == 2) rdg__cov_d2(g, w, k0, P); else rdg__cov_small(g, w, k0, P, d);
+        if (d == 2) rdg__cov_d2(g, w, w->idx + k0, w->w + k0, P, 1); else rdg__cov_small(g, w, k0, P, d);
         return;
     }
     for (p = 0; p < P; ++p) {           /* rdg__centred and the weighting in one pass */
@@ -3134,6 +3136,12 @@ RDG__PRIVATE void rdg__tail_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     }
 }
 
+/* log p_t(x) = emax + log sum - log N - (d / 2) log(2 pi s^2), sum = sum_i exp(e_i - emax) over
+   the kept points (MATH.md 2: the log-sum-exp shifted by its maximum). */
+RDG__PRIVATE rdg_real rdg__logp(rdg_real emax, rdg_real sum, size_t n, size_t d, rdg_real s2) {
+    return emax + RDG__LOG(sum) - RDG__LOG((rdg_real)n) - RDG__R(0.5) * (rdg_real)d * RDG__LOG(RDG__R(2.0) * RDG__PI * s2);
+}
+
 /* Everything after the log-weights: e = w->w holds them for the m points src[0..m) (ascending;
    src NULL: points 0..m-1), among them every point within drop of the largest, emax. Keeps
    those (compacted in place, branch-free), then weights, log p, mean, score and (want_cov) C.
@@ -3151,8 +3159,7 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     imax = src ? src[imax] : imax;
     w->nk = nk;
     sum = rdg__k_exp(e, nk, emax);
-    w->logp = emax + RDG__LOG(sum) - RDG__LOG((rdg_real)n)
-              - RDG__R(0.5) * (rdg_real)d * RDG__LOG(RDG__R(2.0) * RDG__PI * s2);
+    w->logp = rdg__logp(emax, sum, n, d, s2);
     inv = RDG__R(1.0) / sum;
     for (k = 0; k < nk; ++k) e[k] *= inv;
     w->ref = imax;
@@ -3192,7 +3199,7 @@ RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rd
     for (imax = b; imax < n && !(e[imax] == emax); ++imax) {}
     if (imax == n) return 0;
     *sum = rdg__k_expcut(e, n, emax, cut);
-    w->logp = emax + RDG__LOG(*sum) - RDG__LOG((rdg_real)n) - RDG__LOG(RDG__R(2.0) * RDG__PI * w->s2);
+    w->logp = rdg__logp(emax, *sum, n, 2, w->s2);
     w->nk = nk;
     w->ref = imax;
     w->dm[0] = w->dm[1] = 0;
@@ -3200,15 +3207,6 @@ RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rd
     inv = RDG__R(1.0) / *sum;
     w->dm[0] *= inv; w->dm[1] *= inv;
     return 1;
-}
-
-/* C's accumulator for rdg__tail_plane's weights u (all n points, in order; sum their sum). */
-RDG__PRIVATE void rdg__cov_plane(const rdg_gmm *g, rdg__ws *w, rdg_real sum) {
-    rdg_real s3[3] = { 0, 0, 0 }, inv = RDG__R(1.0) / sum;
-    rdg__k_cov2(g->x, NULL, w->w, g->n, g->x + w->ref * 2, w->dm, s3);
-    w->acc[0] += s3[0] * inv;
-    w->acc[w->dp] += s3[1] * inv;
-    w->acc[w->dp + 1] += s3[2] * inv;
 }
 
 /* Weights, log p, posterior mean and score at x (and C when want_cov), MATH.md 2.
@@ -3513,7 +3511,7 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             size_t k0, nkmax = 0;
             for (q = 0; q < nq; ++q) {
                 for (j = 0; j < wq[q].dp * wq[q].dp; ++j) wq[q].acc[j] = 0;
-                if (pl[q]) rdg__cov_plane(g, &wq[q], usum[q]);
+                if (pl[q]) rdg__cov_d2(g, &wq[q], NULL, wq[q].w, n, RDG__R(1.0) / usum[q]);
                 else if (wq[q].nk > nkmax) nkmax = wq[q].nk;
             }
             /* the block's queries share one pair of tiles (the first's): a pair per query would
