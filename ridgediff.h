@@ -288,7 +288,8 @@ typedef struct rdg_project_opts {
 /* Per-point report (the columns of `ridgediff project --info`):
      distance |x* - y|; resid0 |r(y)|; resid |r(x*)|; iters; converged (tolerances met);
      curv_ok (lam_{d*+1}(x*) <= -beta); gap (eigengap at x*);
-     reliable = converged and s_t^2 gap > 1e-8 (MATH.md 4: below that the frame is noise). */
+     reliable = converged and s_t^2 gap > 1e-8 (MATH.md 4: below that the frame is noise;
+     2.3e-4 under RDG_REAL_FLOAT, whose rounding is 5e8 times coarser). */
 typedef struct rdg_project_info {
     rdg_real distance, resid0, resid, gap;
     int iters, converged, curv_ok, reliable;
@@ -320,9 +321,10 @@ RDGDEF rdg_status rdg_ridge_project_ctx(rdg_project_ctx *ctx, rdg_real t, const 
                                         rdg_project_info *info);
 
 /* Traces a ridge: projects nseeds seed points (nseeds x d) by SCMS, keeps those that
-   converge with curvature ok and s_t^2 gap > 1e-8, and removes duplicates closer than
-   min_sep (default, when 0: 1e-3 * max(1, data scale)). *out is allocated (RDG_MALLOC,
-   release with rdg_free) with *nout x d points; *out is NULL when nothing survives. */
+   converge with curvature ok and s_t^2 gap > 1e-8 (2.3e-4 in float), and removes duplicates
+   closer than min_sep (default, when 0: 1e-3 * max(1, data scale)). *out is allocated
+   (RDG_MALLOC, release with rdg_free) with *nout x d points; *out is NULL when nothing
+   survives. */
 RDGDEF rdg_status rdg_ridge_trace(const rdg_gmm *g, rdg_real t, const rdg_real *seeds,
                                   size_t nseeds, const rdg_project_opts *opts, rdg_real min_sep,
                                   rdg_real **out, size_t *nout);
@@ -651,7 +653,7 @@ typedef struct rdg_stab_row {
     rdg_real t;
     rdg_real mean_dist;         /* mean distance to the ridge over reliable samples
                                    (every mean below is -1 when no sample qualifies)          */
-    size_t reliable;            /* converged with s_t^2 gap > 1e-8                           */
+    size_t reliable;            /* converged with s_t^2 gap > 1e-8 (2.3e-4 in float)         */
     size_t curv_ok;             /* lam_{d*+1} <= -beta at the projected point                */
     rdg_real mean_resid0;       /* mean |r(x)| before projection, all samples                */
     rdg_real mean_gap;          /* mean eigengap at the projected points, all samples        */
@@ -893,6 +895,8 @@ RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t til
 #  define RDG__COS cosf
 #  define RDG__EPS FLT_EPSILON
 #  define RDG__BIG FLT_MAX
+#  define RDG__GAP_REL RDG__R(2.3e-4)
+#  define RDG__GAP_NOISE RDG__R(2.4e-6)
 #else
 #  define RDG__R(x) (x)
 #  define RDG__SQRT sqrt
@@ -907,7 +911,15 @@ RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t til
 #  define RDG__COS cos
 #  define RDG__EPS DBL_EPSILON
 #  define RDG__BIG DBL_MAX
+#  define RDG__GAP_REL RDG__R(1e-8)
+#  define RDG__GAP_NOISE RDG__R(1e-10)
 #endif
+/* Eigengaps of C (relative to |C|; of s^2 H for `reliable`). The eigenvectors of C carry
+   errors ~ eps |C| / gap: a frame counts (converged, reliable) above RDG__GAP_REL, about
+   0.7 sqrt(eps), where those errors are below ~ sqrt(eps); below RDG__GAP_NOISE (~ 20 eps in
+   float, 1e-10 in double) it is unresolved and an iteration stops trusting it. Both scale
+   with the precision: float's eps is 5e8 times double's, so the double values would
+   accept frames that are rounding noise there. */
 #define RDG__GMM_MAGIC 0x52444731u
 #define RDG__PI RDG__R(3.14159265358979323846)
 
@@ -4039,10 +4051,10 @@ RDG__PRIVATE void rdg__report(const rdg__popts *po, const rdg__ws *w, const rdg_
     info->gap = rdg__gap(w, po->ds);
     info->curv_ok = w->lam[po->ds] <= -po->beta;
     /* converged also needs a frame resolved well enough that r = P_N g means something:
-       eigenvectors of C carry errors ~ eps |C| / gap, so the gap must exceed 1e-8 |C| */
+       eigenvectors of C carry errors ~ eps |C| / gap, so the gap must exceed RDG__GAP_REL |C| */
     info->converged = conv && info->curv_ok && rdg__isfinite(resid)
-                      && w->mu[po->ds - 1] - w->mu[po->ds] > RDG__R(1e-8) * w->mu[0];
-    info->reliable = info->converged && rdg__frame_ok(w, po->ds) && w->s2 * info->gap > RDG__R(1e-8);
+                      && w->mu[po->ds - 1] - w->mu[po->ds] > RDG__GAP_REL * w->mu[0];
+    info->reliable = info->converged && rdg__frame_ok(w, po->ds) && w->s2 * info->gap > RDG__GAP_REL;
 }
 
 /* LM's JE, q (and rE = E^T g for the tangent form, whose E it makes) at the workspace's point:
@@ -4077,8 +4089,8 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
         if (s2 * rn <= po->tolr) return 1;
         if (hand > 0 && s2 * rn <= hand) return 2;
         if (st->it >= po->scms_iter || !rdg__isfinite(rn)) return 0;
-        /* a frame that stays unresolved (gap below 1e-10 |C|) jitters the step: give up */
-        st->undef = cur->mu[ds - 1] - cur->mu[ds] <= RDG__R(1e-10) * cur->mu[0] ? st->undef + 1 : 0;
+        /* a frame that stays unresolved (gap below RDG__GAP_NOISE |C|) jitters the step: give up */
+        st->undef = cur->mu[ds - 1] - cur->mu[ds] <= RDG__GAP_NOISE * cur->mu[0] ? st->undef + 1 : 0;
         if (st->undef >= 5) return 0;
         for (i = 0; i < d; ++i) x[i] += s2 * r[i];
     }
@@ -4215,8 +4227,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         if (accept) {
             rdg_real ratio = pred < 0 && dphi < 0 ? dphi / pred : 1, f;
             /* the iterates run into a ridge boundary where the eigengap closes: no KKT point
-               there (and converged needs a gap above 1e-8 |C|), so stop after 5 such steps */
-            collapsing = tr->mu[ds - 1] - tr->mu[ds] < RDG__R(1e-10) * tr->mu[0] ? collapsing + 1 : 0;
+               there (and converged needs a gap above RDG__GAP_REL |C|), so stop after 5 such steps */
+            collapsing = tr->mu[ds - 1] - tr->mu[ds] < RDG__GAP_NOISE * tr->mu[0] ? collapsing + 1 : 0;
             rdg_real sy, sBs;
             /* BFGS on the Lagrangian gradient (x - y) + J^T Lam with Lam held fixed */
             for (j = 0; j < k; ++j) {          /* E1^T Lam */

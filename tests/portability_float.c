@@ -5,6 +5,8 @@
      density at t = 0.5:        logp within 1e-4 (relative) of a double-precision reference
                                 computed here, score = (a m - y)/s^2 consistent to 1e-4
      projection (two points):   converges to (0.5, 0) within 1e-3, reported converged
+     eigengap thresholds:       converged / reliable and unresolved frames use gaps above
+                                float rounding (1000 eps <= RDG__GAP_REL <= sqrt(eps))
      projection (d = 20 curve): LM and SCMS under the default tolerances (100 FLT_EPSILON for
                                 float) converge on at least 18 of 20 points
      .npy:                      write then read round trip exact (float -> f8 -> float)   */
@@ -74,6 +76,13 @@ int main(void) {
     CHECKF(fabs((double)p[0] - 0.5) <= 1e-3 && fabs((double)p[1]) <= 1e-3, "projection (%g, %g), expected (0.5, 0)",
            (double)p[0], (double)p[1]);
     CHECKF(info.converged, "projection converged (resid %g, iters %d)", (double)info.resid, info.iters);
+    /* the eigengap thresholds of converged / reliable and of an unresolved frame scale with
+       the precision: the double build's 1e-8 |C| and 1e-10 |C| lie below float rounding
+       (eigenvectors carry errors ~ eps |C| / gap), where they would pass noise as a frame */
+    CHECKF(RDG__GAP_REL >= 1000 * RDG__EPS && RDG__GAP_REL <= RDG__SQRT(RDG__EPS),
+           "gap threshold %g against eps %g", (double)RDG__GAP_REL, (double)RDG__EPS);
+    CHECKF(RDG__GAP_NOISE >= 10 * RDG__EPS && RDG__GAP_NOISE < RDG__GAP_REL,
+           "unresolved-frame threshold %g against eps %g", (double)RDG__GAP_NOISE, (double)RDG__EPS);
     /* d = 20: a noisy closed curve, points near it (the default rtol must be reachable) */
     {
         enum { N = 200, D = 20, B = 20 };
