@@ -433,8 +433,8 @@ static int write_plan(const char *path, int repeat) {
     return fclose(f) == 0;
 }
 
-/* Reads RESULTS into the cases; numpy/blas from the header line. Returns the cases read. */
-static int read_results(const char *path, char *numpy, char *blas, size_t cap) {
+/* Reads RESULTS into the cases; numpy/blas/malloc from the header line. Returns the cases read. */
+static int read_results(const char *path, char *numpy, char *blas, char *pmalloc, size_t cap) {
     FILE *f = fopen(path, "r");
     char line[4096];
     int n = 0, i;
@@ -445,7 +445,8 @@ static int read_results(const char *path, char *numpy, char *blas, size_t cap) {
         line[strcspn(line, "\r\n")] = 0;
         if (line[0] == '#') {
             if ((p = strstr(line, "numpy="))) snprintf(numpy, cap, "%.*s", (int)strcspn(p + 6, " \t"), p + 6);
-            if ((p = strstr(line, "blas="))) snprintf(blas, cap, "%s", p + 5);
+            if ((p = strstr(line, "blas="))) snprintf(blas, cap, "%.*s", (int)strcspn(p + 5, " \t"), p + 5);
+            if ((p = strstr(line, "malloc="))) snprintf(pmalloc, cap, "%.*s", (int)strcspn(p + 7, " \t"), p + 7);
             continue;
         }
         tok = strtok_r(line, " \t", &save);
@@ -852,7 +853,8 @@ static void json_num(FILE *f, double v) {
 #define JSTR(f, k, v) (JKEY(f, k), json_str(f, v), fputs(", ", f))
 
 static int write_json(const char *path, const char *commit, const char *date, const char *cpu, int nth,
-                      double load0, double peak1, double peakN, const char *numpy, const char *blas, int quick, int repeat,
+                      double load0, double peak1, double peakN, const char *numpy, const char *blas,
+                      const char *pmalloc, int quick, int repeat,
                       const w4res *w4) {
     char tmp[PLEN + 8];
     FILE *f;
@@ -867,7 +869,8 @@ static int write_json(const char *path, const char *commit, const char *date, co
     fputs("\n  \"peak_gflops\": {\"one_thread\": ", f);
     json_num(f, peak1); fputs(", \"all_threads\": ", f); json_num(f, peakN);
     fprintf(f, "},\n  \"quick\": %s, \"repeat\": %d,\n  \"peer\": ", quick ? "true" : "false", repeat);
-    if (numpy[0]) { fputs("{\"numpy\": ", f); json_str(f, numpy); fputs(", \"blas\": ", f); json_str(f, blas); fputs("}", f); }
+    if (numpy[0]) { fputs("{\"numpy\": ", f); json_str(f, numpy); fputs(", \"blas\": ", f); json_str(f, blas);
+                    fputs(", \"malloc\": ", f); json_str(f, pmalloc); fputs("}", f); }
     else fputs("null", f);
     fputs(",\n  \"cases\": [", f);
     for (i = 0; i < ncases; ++i) {
@@ -929,7 +932,7 @@ static int write_json(const char *path, const char *commit, const char *date, co
 
 int main(int argc, char **argv) {
     const char *python = "/usr/bin/python3", *json = DIR "/bench.json", *datadir = "data";
-    char script[PLEN], cpu[256], commit[128], date[64], numpy[128] = "", blas[256] = "";
+    char script[PLEN], cpu[256], commit[128], date[64], numpy[128] = "", blas[128] = "", pmalloc[128] = "";
     int want[5] = { 0, 1, 1, 1, 1 }, only = 0, quick = 0, peer = 1, repeat = 0, nth, i, blas_ok = 1;
     double peak1, peakN, load0, t_all = now();
     w4res w4;
@@ -985,7 +988,7 @@ int main(int argc, char **argv) {
         double tp = now();
         if (!write_plan(DIR "/plan.txt", repeat)) { fprintf(stderr, "bench: cannot write the plan\n"); return 1; }
         run_peer(python, script, DIR "/plan.txt", DIR "/peer_results.txt");
-        if (read_results(DIR "/peer_results.txt", numpy, blas, sizeof numpy) < 0)
+        if (read_results(DIR "/peer_results.txt", numpy, blas, pmalloc, sizeof numpy) < 0)
             fprintf(stderr, "bench: WARNING: the peer wrote no results\n");
         fprintf(stderr, "bench: peer done in %.1f s (numpy %s, BLAS %s)\n", now() - tp, numpy[0] ? numpy : "?",
                 blas[0] ? blas : "?");
@@ -1000,7 +1003,8 @@ int main(int argc, char **argv) {
     if (ncases) {
         fprintf(stderr, "bench: running ours (%d cases, best of %d for W1-W3)\n", ncases, repeat);
         run_ours(repeat, nth);
-        if (peer) printf("peer: numpy %s, BLAS %s\n", numpy[0] ? numpy : "?", blas[0] ? blas : "?");
+        if (peer) printf("peer: numpy %s, BLAS %s, malloc thresholds %s\n", numpy[0] ? numpy : "?", blas[0] ? blas : "?",
+                         pmalloc[0] ? pmalloc : "?");
         print_table(peak1, peakN, nth);
         if (peer && !blas_ok)
             printf("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
@@ -1016,7 +1020,7 @@ int main(int argc, char **argv) {
         snprintf(jdir, sizeof jdir, "%s", json);
         if ((sl = strrchr(jdir, '/'))) { *sl = 0; mkdir_p(jdir); }
     }
-    if (!write_json(json, commit, date, cpu, nth, load0, peak1, peakN, numpy, blas, quick, repeat, want[4] ? &w4 : NULL)) {
+    if (!write_json(json, commit, date, cpu, nth, load0, peak1, peakN, numpy, blas, pmalloc, quick, repeat, want[4] ? &w4 : NULL)) {
         fprintf(stderr, "bench: cannot write %s\n", json);
         return 1;
     }

@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/bench_peer.py PLAN RESULTS
 
 PLAN: one case a line, `<id> <workload> key=value ...`; blank lines and `#` lines are ignored.
-RESULTS (overwritten): first `# peer numpy=<version> blas=<library>`, then one line per case in
+RESULTS (overwritten): first `# peer numpy=<version> blas=<library> malloc=fixed|default`, then one line per case in
 plan order, `<id> seconds=<float> items=<int> [key=value ...]`, or `<id> error=<message>`.
 
   W1 data= queries= t= drop= what=score|hess repeat= [out=]   score (+ Hessian) of B queries,
@@ -450,11 +450,29 @@ def fmt(v):
     return str(v)
 
 
+def steady_malloc():
+    """glibc serves blocks above its mmap threshold (128 KB at first) with fresh mmap pages,
+    and raises the threshold only once such a block is freed. Until then every N x d temporary
+    of W2 costs page faults, slow on a virtual machine: W2 at t = 0.5 measured 3.3x slower in
+    a fresh process than after any large array had come and gone, so the peer's speed depended
+    on the cases before it. Fixed thresholds put it in its fast state from the start, whatever
+    the plan holds. Returns 'fixed', or 'default' where mallopt is not available (not glibc)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        ok = libc.mallopt(-3, 256 << 20)               # M_MMAP_THRESHOLD
+        ok = libc.mallopt(-1, 1 << 30) and ok           # M_TRIM_THRESHOLD
+        return 'fixed' if ok else 'default'
+    except (OSError, AttributeError):
+        return 'default'
+
+
 def main(argv):
     if len(argv) != 3:
         sys.stderr.write('usage: bench_peer.py PLAN RESULTS\n')
         return 2
-    head = f'# peer numpy={np.__version__} blas={blas_name()}'
+    malloc_mode = steady_malloc()
+    head = f'# peer numpy={np.__version__} blas={blas_name()} malloc={malloc_mode}'
     sys.stderr.write(head + '\n')
     with open(argv[1]) as f:
         lines = [ln.split() for ln in f if ln.strip() and not ln.lstrip().startswith('#')]
