@@ -22,8 +22,9 @@
    peer alike: this machine's speed drifts by 10-20 % from run to run) or one run (W4). The machine's FP64 peak is measured at startup with an FMA loop (independent vector
    accumulators; AVX-512F, AVX2+FMA, NEON or scalar, whichever the build targets) on 1 thread
    and on all OpenMP threads; "% peak" is relative to the latter (to the former for 1-thread
-   rows). The peer runs first, once, on a PLAN file; its RESULTS give the peer columns, and its
-   outputs are compared with ours (W1: max |ours - peer| / max |peer|; W2: distances where both
+   rows). The peer runs each case just before ours (one process per case, on a one-line PLAN
+   file, so both sides of a ratio meet this drifting machine in the same state); its RESULTS
+   give the peer columns, and its outputs are compared with ours (W1: max |ours - peer| / max |peer|; W2: distances where both
    converged). Everything also goes to a JSON file (default build/bench/bench.json). */
 #define _POSIX_C_SOURCE 200809L
 #define RIDGEDIFF_IMPLEMENTATION
@@ -413,12 +414,14 @@ static int build_cases(const int *want, int quick) {
 /* ---------------------------------------------------------------------------------------- */
 /* The numpy peer                                                                            */
 
-static int write_plan(const char *path, int repeat) {
+/* The plan of cases [i0, i1) into path; *nw = the lines written (cases with a peer). */
+static int write_plan(const char *path, int repeat, int i0, int i1, int *nw) {
     FILE *f = fopen(path, "w");
     int i;
+    *nw = 0;
     if (!f) return 0;
     fprintf(f, "# ridgediff bench plan: <id> <workload> key=value ...\n");
-    for (i = 0; i < ncases; ++i) {
+    for (i = i0; i < i1; ++i) {
         const bcase *c = &cases[i];
         if (c->wl == 1 && !c->one_thread && !c->fresh)
             fprintf(f, "%s W1 data=%s queries=%s t=%.17g drop=40 what=%s repeat=%d out=" DIR "/peer_%s\n", c->id,
@@ -429,6 +432,8 @@ static int write_plan(const char *path, int repeat) {
         else if (c->wl == 3)
             fprintf(f, "%s W3 data=%s n=%zu K=%zu T=10 t0=0.005 seed=5 drop=40 repeat=%d out=" DIR "/peer_%s\n", c->id,
                     c->data, c->B, c->K, repeat, c->id);
+        else continue;
+        ++*nw;
     }
     return fclose(f) == 0;
 }
@@ -479,7 +484,6 @@ static int run_peer(const char *python, const char *script, const char *plan, co
     shq(q[2], sizeof q[2], plan); shq(q[3], sizeof q[3], res);
     snprintf(cmd, sizeof cmd, "%s %s %s %s 1>&2", q[0], q[1], q[2], q[3]);
     remove(res);
-    fprintf(stderr, "bench: running the numpy peer: %s\n", cmd);
     rc = system(cmd);
     if (rc != 0) fprintf(stderr, "bench: the peer exited with status %d (its finished cases are still used)\n", rc);
     return rc;
@@ -644,8 +648,29 @@ static void run_w3(bcase *c, const rdg_gmm *g, int repeat) {
     free(out);
 }
 
-/* All our cases, grouped by data file (W1 cases come in (N, d) order, the largest last). */
-static void run_ours(int repeat, int nth) {
+/* The numpy peer as run_ours calls it, one process per case right before ours, so that both
+   sides of a ratio meet the machine in the same state (this one's speed drifts by 10-40 %
+   over minutes: with the peer's whole plan first, the ratios inherited the drift). */
+typedef struct peer_run {
+    const char *python, *script;
+    char numpy[128], blas[128], pmalloc[128];
+    double sec;                      /* the peer's wall time, process start-up included */
+} peer_run;
+
+static void peer_case(peer_run *pr, int i, int repeat) {
+    int nw = 0;
+    double t0 = now();
+    if (!write_plan(DIR "/plan.txt", repeat, i, i + 1, &nw)) { fprintf(stderr, "bench: cannot write the plan\n"); return; }
+    if (!nw) return;
+    run_peer(pr->python, pr->script, DIR "/plan.txt", DIR "/peer_results.txt");
+    if (read_results(DIR "/peer_results.txt", pr->numpy, pr->blas, pr->pmalloc, sizeof pr->numpy) < 1)
+        fprintf(stderr, "bench: WARNING: the peer wrote no result for %s\n", cases[i].id);
+    pr->sec += now() - t0;
+}
+
+/* All our cases, grouped by data file (W1 cases come in (N, d) order, the largest last), each
+   after its peer (pr NULL: no peer). */
+static void run_ours(int repeat, int nth, peer_run *pr) {
     rdg_array X;
     rdg_gmm g;
     int i, gs = 0, loaded = 0;
@@ -665,6 +690,7 @@ static void run_ours(int repeat, int nth) {
             }
             loaded = 1;
         }
+        if (pr) peer_case(pr, i, repeat);
         if (c->wl == 1) run_w1(c, &g, repeat, nth);
         else if (c->wl == 2) run_w2(c, &g, repeat);
         else run_w3(c, &g, repeat);
@@ -984,27 +1010,25 @@ int main(int argc, char **argv) {
 
     fprintf(stderr, "bench: generating data in %s\n", DIR);
     if (!build_cases(want, quick)) return 1;
-    if (peer && ncases) {
-        double tp = now();
-        if (!write_plan(DIR "/plan.txt", repeat)) { fprintf(stderr, "bench: cannot write the plan\n"); return 1; }
-        run_peer(python, script, DIR "/plan.txt", DIR "/peer_results.txt");
-        if (read_results(DIR "/peer_results.txt", numpy, blas, pmalloc, sizeof numpy) < 0)
-            fprintf(stderr, "bench: WARNING: the peer wrote no results\n");
-        fprintf(stderr, "bench: peer done in %.1f s (numpy %s, BLAS %s)\n", now() - tp, numpy[0] ? numpy : "?",
-                blas[0] ? blas : "?");
-        {
+    if (ncases) {
+        peer_run pr;
+        memset(&pr, 0, sizeof pr);
+        pr.python = python; pr.script = script;
+        fprintf(stderr, "bench: running %d cases, best of %d for W1-W3%s\n", ncases, repeat,
+                peer ? ", each after the numpy peer's run of it" : "");
+        run_ours(repeat, nth, peer ? &pr : NULL);
+        if (peer) {
             char low[256];
             size_t k;
+            memcpy(numpy, pr.numpy, sizeof numpy); memcpy(blas, pr.blas, sizeof blas); memcpy(pmalloc, pr.pmalloc, sizeof pmalloc);
             for (k = 0; blas[k] && k + 1 < sizeof low; ++k) low[k] = (char)(blas[k] >= 'A' && blas[k] <= 'Z' ? blas[k] + 32 : blas[k]);
             low[k] = 0;
             blas_ok = strstr(low, "openblas") != NULL;
+            fprintf(stderr, "bench: the peer took %.1f s in all (numpy %s, BLAS %s)\n", pr.sec, numpy[0] ? numpy : "?",
+                    blas[0] ? blas : "?");
+            printf("peer: numpy %s, BLAS %s, malloc thresholds %s\n", numpy[0] ? numpy : "?", blas[0] ? blas : "?",
+                   pmalloc[0] ? pmalloc : "?");
         }
-    }
-    if (ncases) {
-        fprintf(stderr, "bench: running ours (%d cases, best of %d for W1-W3)\n", ncases, repeat);
-        run_ours(repeat, nth);
-        if (peer) printf("peer: numpy %s, BLAS %s, malloc thresholds %s\n", numpy[0] ? numpy : "?", blas[0] ? blas : "?",
-                         pmalloc[0] ? pmalloc : "?");
         print_table(peak1, peakN, nth);
         if (peer && !blas_ok)
             printf("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
