@@ -2402,34 +2402,115 @@ RDG__PRIVATE void rdg__tri_rank2(rdg_real *row, size_t j0, size_t n, rdg_real vi
     for (; j < n; ++j) row[j] -= vi * x[j] + xi * vv[j];
 }
 
+/* Rows r0 .. n - 1 of A (row stride n): row[j] -= vv_i x[j] + x_i vv[j] for j1 <= j < n, and
+   then out[j] += c[i - r0] row[j] with the updated row, the rows in order: tri_rank2 followed
+   by rows_axpy over the same rows, rounded the same way (the same bits), with each row loaded
+   once and the sums in registers across the rows. */
+RDG__PRIVATE void rdg__tri_rank2_axpy(rdg_real *A, size_t n, size_t r0, size_t j1, const rdg_real *x,
+                                      const rdg_real *vv, const rdg_real *c, rdg_real *out) {
+    size_t i, j = j1;
+#if RDG__VW > 1
+    for (; j + 4 * RDG__VW <= n; j += 4 * RDG__VW) {
+        rdg__v a0 = RDG__VLD(out + j), a1 = RDG__VLD(out + j + RDG__VW);
+        rdg__v a2 = RDG__VLD(out + j + 2 * RDG__VW), a3 = RDG__VLD(out + j + 3 * RDG__VW);
+        rdg__v x0 = RDG__VLD(x + j), x1 = RDG__VLD(x + j + RDG__VW);
+        rdg__v x2 = RDG__VLD(x + j + 2 * RDG__VW), x3 = RDG__VLD(x + j + 3 * RDG__VW);
+        rdg__v w0 = RDG__VLD(vv + j), w1 = RDG__VLD(vv + j + RDG__VW);
+        rdg__v w2 = RDG__VLD(vv + j + 2 * RDG__VW), w3 = RDG__VLD(vv + j + 3 * RDG__VW);
+        for (i = r0; i < n; ++i) {
+            rdg_real *row = A + i * n + j;
+            rdg__v bv = RDG__VSET(vv[i]), bx = RDG__VSET(x[i]), b = RDG__VSET(c[i - r0]), r;
+#  define RDG__TR2A(u, xu, wu, au) \
+            r = RDG__VSUB(RDG__VLD(row + (u) * RDG__VW), RDG__VADD(RDG__VMUL(bv, xu), RDG__VMUL(bx, wu))); \
+            RDG__VST(row + (u) * RDG__VW, r); au = RDG__VADD(au, RDG__VMUL(b, r));
+            RDG__TR2A(0, x0, w0, a0) RDG__TR2A(1, x1, w1, a1) RDG__TR2A(2, x2, w2, a2) RDG__TR2A(3, x3, w3, a3)
+#  undef RDG__TR2A
+        }
+        RDG__VST(out + j, a0); RDG__VST(out + j + RDG__VW, a1);
+        RDG__VST(out + j + 2 * RDG__VW, a2); RDG__VST(out + j + 3 * RDG__VW, a3);
+    }
+    for (; j + RDG__VW <= n; j += RDG__VW) {
+        rdg__v a0 = RDG__VLD(out + j), x0 = RDG__VLD(x + j), w0 = RDG__VLD(vv + j);
+        for (i = r0; i < n; ++i) {
+            rdg_real *row = A + i * n + j;
+            rdg__v r = RDG__VSUB(RDG__VLD(row), RDG__VADD(RDG__VMUL(RDG__VSET(vv[i]), x0), RDG__VMUL(RDG__VSET(x[i]), w0)));
+            RDG__VST(row, r);
+            a0 = RDG__VADD(a0, RDG__VMUL(RDG__VSET(c[i - r0]), r));
+        }
+        RDG__VST(out + j, a0);
+    }
+#endif
+    for (; j < n; ++j) {
+        rdg_real a = out[j];
+        for (i = r0; i < n; ++i) {
+            rdg_real *rij = A + i * n + j;
+            *rij -= vv[i] * x[j] + x[i] * vv[j];
+            a += c[i - r0] * *rij;
+        }
+        out[j] = a;
+    }
+}
+
+/* Householder vector of step k of rdg__tridiag from row k (right of the diagonal): sets dg[k],
+   e[k], bt[k] and v_0 -= alpha in place; returns 0 (bt[k] = 0, nothing to reflect) when the
+   entries below the first are 0. */
+RDG__PRIVATE int rdg__tri_house(rdg_real *A, size_t n, size_t k, rdg_real *dg, rdg_real *e, rdg_real *bt) {
+    size_t i, m = n - k - 1;
+    rdg_real *v = A + k * n + k + 1, nx = 0, al;
+    for (i = 1; i < m; ++i) nx += v[i] * v[i];
+    dg[k] = A[k * n + k];
+    if (nx == 0) { e[k] = v[0]; bt[k] = 0; return 0; }
+    nx = RDG__SQRT(nx + v[0] * v[0]);
+    al = v[0] < 0 ? nx : -nx;                     /* H x = al e_1, no cancellation in v_0 */
+    bt[k] = RDG__R(1.0) / (nx * (nx + RDG__FABS(v[0])));
+    v[0] -= al;
+    e[k] = al;
+    return 1;
+}
+
 /* Reduces A (n x n, full symmetric, destroyed) to T = (dg, e): e[k] couples k and k + 1
    (e[n - 1] = 0). Step k maps column k below the diagonal to (e_k, 0, ..) by
-   H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: 2 n scratch.
-   The row loops (rdg__rows_axpy, rdg__tri_rank2) start at k + 1 rounded down to a multiple
-   of 8 (x and the copy vv of v are 0 there, so those entries are left as they were): whole
-   vectors, a scalar remainder only when n is not a multiple of the vector width. */
+   H_k = I - bt[k] v v^T, with v kept in row k of A right of the diagonal. x: 3 n scratch.
+   The row loops start at k + 1 rounded down to a multiple of 8 (vv, the copy of v, is 0
+   there; the entries of those columns left of the diagonal are never read again): whole
+   vectors, a scalar remainder only when n is not a multiple of the vector width. Step k's
+   update A' -= v q^T + q v^T of the rows below row k + 1 also accumulates step k + 1's
+   product p = A' v' (rdg__tri_rank2_axpy: each row read once), once row k + 1 is updated
+   and v' made from it. */
 RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e, rdg_real *bt,
                                rdg_real *x) {
     size_t i, j, k;
-    rdg_real *vv = x + n;
+    rdg_real *vv = x + n, *xn = vv + n, *sw;
+    int ok = n > 2 ? rdg__tri_house(A, n, 0, dg, e, bt) : 0, nok, have_p = 0;
     for (k = 0; k + 2 < n; ++k) {
-        size_t m = n - k - 1, j0 = (k + 1) & ~(size_t)7;
-        rdg_real *v = A + k * n + k + 1, nx = 0, al, beta, kk = 0;
-        for (i = 1; i < m; ++i) nx += v[i] * v[i];
-        dg[k] = A[k * n + k];
-        if (nx == 0) { e[k] = v[0]; bt[k] = 0; continue; }
-        nx = RDG__SQRT(nx + v[0] * v[0]);
-        al = v[0] < 0 ? nx : -nx;                 /* H x = al e_1, no cancellation in v_0 */
-        beta = RDG__R(1.0) / (nx * (nx + RDG__FABS(v[0])));
-        v[0] -= al;
-        e[k] = al; bt[k] = beta;
-        for (j = 0; j < n; ++j) { x[j] = 0; vv[j] = j > k ? v[j - k - 1] : 0; }
-        rdg__rows_axpy(A + (k + 1) * n, n, vv + k + 1, 1, n - k - 1, j0, n, x);   /* p = A' v, by rows */
-        for (i = k + 1; i < n; ++i) { x[i] *= beta; kk += x[i] * vv[i]; }
-        kk *= RDG__R(0.5) * beta;
-        for (i = k + 1; i < n; ++i) x[i] -= kk * vv[i];  /* q = beta p - (beta^2 p.v / 2) v */
-        for (i = k + 1; i < n; ++i)              /* A' -= v q^T + q v^T */
-            rdg__tri_rank2(A + i * n, j0, n, vv[i], x[i], x, vv);
+        size_t j0 = (k + 1) & ~(size_t)7;
+        rdg_real beta = bt[k], kk = 0;
+        if (ok) {
+            const rdg_real *v = A + k * n + k + 1;
+            for (j = 0; j < n; ++j) vv[j] = j > k ? v[j - k - 1] : 0;
+            if (!have_p) {                       /* p = A' v, by rows */
+                for (j = 0; j < n; ++j) x[j] = 0;
+                rdg__rows_axpy(A + (k + 1) * n, n, vv + k + 1, 1, n - k - 1, j0, n, x);
+            }
+            for (i = k + 1; i < n; ++i) { x[i] *= beta; kk += x[i] * vv[i]; }
+            kk *= RDG__R(0.5) * beta;
+            for (i = k + 1; i < n; ++i) x[i] -= kk * vv[i];  /* q = beta p - (beta^2 p.v / 2) v */
+            rdg__tri_rank2(A + (k + 1) * n, j0, n, vv[k + 1], x[k + 1], x, vv);   /* row k + 1 first */
+        }
+        nok = k + 3 < n ? rdg__tri_house(A, n, k + 1, dg, e, bt) : 0;
+        have_p = 0;
+        if (ok && k + 2 < n) {                   /* A' -= v q^T + q v^T on the rows below */
+            size_t j1 = nok ? (k + 2) & ~(size_t)7 : n;
+            if (j1 > j0)
+                for (i = k + 2; i < n; ++i) rdg__tri_rank2(A + i * n, j0, j1, vv[i], x[i], x, vv);
+            if (nok) {                           /* with p' = A' v' for step k + 1 */
+                for (j = 0; j < n; ++j) xn[j] = 0;
+                rdg__tri_rank2_axpy(A, n, k + 2, j1, x, vv, A + (k + 1) * n + k + 2, xn);
+                sw = x; x = xn; xn = sw;
+                have_p = 1;
+            }
+        }
+        ok = nok;
     }
     if (n >= 2) { dg[n - 2] = A[(n - 2) * n + n - 2]; e[n - 2] = A[(n - 2) * n + n - 1]; }
     dg[n - 1] = A[n * n - 1];
@@ -2456,7 +2537,7 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
     rdg_real sc = 0, tiny;
     sc = rdg__scale_pow2(A, n * n);              /* entries <= 1: the norms cannot overflow */
     if (sc == 0) return 0;
-    rdg__tridiag(A, n, dg, e, bt, x);
+    rdg__tridiag(A, n, dg, e, bt, Zt);           /* 3 n scratch (n >= 3; else unused), set below */
     /* Zt = Q^T = H_{n-3} .. H_1 H_0, applying H_0, H_1, .. to I from the left (rows k + 1..
        change by -bt v (v^T Zt), by rows); the rows of Zt are the columns of Q */
     for (i = 0; i < n * n; ++i) Zt[i] = 0;
