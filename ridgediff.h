@@ -2188,8 +2188,10 @@ RDG__PRIVATE void rdg__k_wsum(const rdg_real *X, size_t d, const size_t *idx, co
 }
 
 /* >>linalg ----------------------------------------------------------------------------------
-   Cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
-   from the rotation J^T A J). Works on a full symmetric copy; V accumulates the rotations. */
+   Dense d x d algebra: two helpers every solver uses (a dot product, a power-of-two scaling),
+   cyclic Jacobi (Golub & Van Loan 8.5.2-8.5.3, with Rutishauser's update formulas written out
+   from the rotation J^T A J; on a full symmetric copy, V accumulating the rotations), the
+   Householder tridiagonalisation with implicit QL or the top of the spectrum, LU, Cholesky. */
 /* u . v with eight partial sums (one vector register's worth): no chain of n dependent
    FMAs, and the same order on every call. */
 RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
@@ -2499,7 +2501,7 @@ RDG__PRIVATE void rdg__tridiag(rdg_real *A, size_t n, rdg_real *dg, rdg_real *e,
         }
         nok = k + 3 < n ? rdg__tri_house(A, n, k + 1, dg, e, bt) : 0;
         have_p = 0;
-        if (ok && k + 2 < n) {                   /* A' -= v q^T + q v^T on the rows below */
+        if (ok) {                                /* A' -= v q^T + q v^T on the rows below */
             size_t j1 = nok ? (k + 2) & ~(size_t)7 : n;
             if (j1 > j0)
                 for (i = k + 2; i < n; ++i) rdg__tri_rank2(A + i * n, j0, j1, vv[i], x[i], x, vv);
@@ -2694,7 +2696,7 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
     if (k == 0 || k > RDG__TOPK || k + 1 > n) return 0;
     sc = rdg__scale_pow2(A, n * n);
     if (sc == 0) return 0;
-    rdg__tridiag(A, n, dg, e, bt, x);
+    rdg__tridiag(A, n, dg, e, bt, x);   /* its 3 n scratch runs over e2 and u0, set later */
     tn = rdg__tnorm(dg, e, n);
     tiny = RDG__EPS * tn;
     /* targets, as ascending indices: the k largest, then the smallest */
