@@ -19,13 +19,15 @@
      W4 the paper's experiments end to end (tools/experiments.h): the RFNN two-point runs and
         the MNIST latent tables; timed, no peer. Skipped by --quick unless --only names it.
    Timing: wall clock (CLOCK_MONOTONIC), one warm-up, then best of R runs (W1-W3, ours and the
-   peer alike: this machine's speed drifts by 10-20 % from run to run) or one run (W4). The machine's FP64 peak is measured at startup with an FMA loop (independent vector
+   peer alike: this machine's speed drifts by 10-20 % from run to run) or one run (W4). The
+   machine's FP64 peak is measured at startup with an FMA loop (independent vector
    accumulators; AVX-512F, AVX2+FMA, NEON or scalar, whichever the build targets) on 1 thread
    and on all OpenMP threads; "% peak" is relative to the latter (to the former for 1-thread
    rows). The peer runs each case just before ours (one process per case, on a one-line PLAN
    file, so both sides of a ratio meet this drifting machine in the same state); its RESULTS
-   give the peer columns, and its outputs are compared with ours (W1: max |ours - peer| / max |peer|; W2: distances where both
-   converged). Everything also goes to a JSON file (default build/bench/bench.json). */
+   give the peer columns, and its outputs are compared with ours (W1: max |ours - peer| /
+   max |peer|; W2: distances where both converged). Everything also goes to a JSON file
+   (default build/bench/bench.json). */
 #define _POSIX_C_SOURCE 200809L
 #define RIDGEDIFF_IMPLEMENTATION
 #ifndef BENCH_NO_MNIST
@@ -515,6 +517,12 @@ static int load(const char *path, size_t d, rdg_array *a, char *err, size_t cap)
     return st == RDG_OK;
 }
 
+/* st = CALL, R times while it returns RDG_OK; c->sec = the fastest run (W1-W3). */
+#define BEST_OF(c, repeat, st, CALL) do { int r_; \
+        for (r_ = 0; (st) == RDG_OK && r_ < (repeat); ++r_) { \
+            double t0_ = now(), dt_; (st) = (CALL); dt_ = now() - t0_; \
+            if (r_ == 0 || dt_ < (c)->sec) (c)->sec = dt_; } } while (0)
+
 static void run_w1(bcase *c, const rdg_gmm *g, int repeat, int nth) {
     rdg_array Y;
     rdg_density_out o;
@@ -522,7 +530,6 @@ static void run_w1(bcase *c, const rdg_gmm *g, int repeat, int nth) {
     rdg_density_ctx *ctx = NULL;
     rdg_status st = RDG_OK;
     size_t d = c->d;
-    int r;
     char path[PLEN];
     if (!load(c->queries, d, &Y, c->err, sizeof c->err)) return;
     score = (rdg_real *)malloc(c->B * d * sizeof(rdg_real));
@@ -537,12 +544,7 @@ static void run_w1(bcase *c, const rdg_gmm *g, int repeat, int nth) {
 #define W1_EVAL() (c->fresh ? rdg_density_eval(g, (rdg_real)c->t, Y.data, c->B, &o) \
                             : rdg_density_eval_ctx(ctx, (rdg_real)c->t, Y.data, c->B, &o))
     if (st == RDG_OK) st = W1_EVAL();     /* warm-up */
-    for (r = 0; st == RDG_OK && r < repeat; ++r) {
-        double t0 = now(), dt;
-        st = W1_EVAL();
-        dt = now() - t0;
-        if (r == 0 || dt < c->sec) c->sec = dt;
-    }
+    BEST_OF(c, repeat, st, W1_EVAL());
 #undef W1_EVAL
     rdg_density_ctx_free(ctx);
     SET_THREADS(nth);
@@ -571,10 +573,9 @@ static void run_w2(bcase *c, const rdg_gmm *g, int repeat) {
     rdg_project_info *info = NULL;
     rdg_project_ctx *ctx = NULL;
     rdg_real *out = NULL;
-    double *it = NULL, t0, dt;
+    double *it = NULL;
     rdg_status st;
     size_t i, n = c->B, nle = 0;
-    int r;
     char path[PLEN];
     if (!load(c->queries, c->d, &Y, c->err, sizeof c->err)) return;
     memset(&po, 0, sizeof po);
@@ -589,13 +590,7 @@ static void run_w2(bcase *c, const rdg_gmm *g, int repeat) {
 #define W2_PROJECT(m) (c->fresh ? rdg_ridge_project(g, (rdg_real)c->t, Y.data, m, &po, out, info) \
                                 : rdg_ridge_project_ctx(ctx, (rdg_real)c->t, Y.data, m, &po, out, info))
     if (st == RDG_OK) st = W2_PROJECT(n < 8 ? n : 8);  /* warm-up */
-    c->sec = INFINITY;
-    for (r = 0; st == RDG_OK && r < repeat; ++r) {     /* best of R; every run gives the same bits */
-        t0 = now();
-        st = W2_PROJECT(n);
-        dt = now() - t0;
-        if (dt < c->sec) c->sec = dt;
-    }
+    BEST_OF(c, repeat, st, W2_PROJECT(n));             /* every run gives the same bits */
 #undef W2_PROJECT
     rdg_project_ctx_free(ctx);
     if (st != RDG_OK) snprintf(c->err, sizeof c->err, "rdg_ridge_project: %s", rdg_status_str(st));
@@ -630,19 +625,11 @@ static void run_w3(bcase *c, const rdg_gmm *g, int repeat) {
     rdg_sample_opts so;
     rdg_real *out = (rdg_real *)malloc(c->B * c->d * sizeof(rdg_real));
     rdg_status st = out ? rdg_model_exact(&m, g) : RDG_ERR_NOMEM;
-    double t0, dt;
-    int r;
     memset(&so, 0, sizeof so);
     so.T = 10; so.t0 = (rdg_real)0.005; so.K = 10; so.seed = 5;
     if (st == RDG_OK) st = rdg_sample(&m, c->B < 8 ? c->B : 8, &so, out, NULL, NULL);     /* warm-up */
     so.K = c->K;
-    c->sec = INFINITY;
-    for (r = 0; st == RDG_OK && r < repeat; ++r) {     /* best of R; every run gives the same bits */
-        t0 = now();
-        st = rdg_sample(&m, c->B, &so, out, NULL, NULL);
-        dt = now() - t0;
-        if (dt < c->sec) c->sec = dt;
-    }
+    BEST_OF(c, repeat, st, rdg_sample(&m, c->B, &so, out, NULL, NULL));   /* the same bits each run */
     if (st != RDG_OK) snprintf(c->err, sizeof c->err, "rdg_sample: %s", rdg_status_str(st));
     else { c->ok = 1; c->items = (double)(c->B * c->K); }
     free(out);
@@ -958,11 +945,13 @@ static int write_json(const char *path, const char *commit, const char *date, co
 
 int main(int argc, char **argv) {
     const char *python = "/usr/bin/python3", *json = DIR "/bench.json", *datadir = "data";
-    char script[PLEN], cpu[256], commit[128], date[64], numpy[128] = "", blas[128] = "", pmalloc[128] = "";
+    char script[PLEN], cpu[256], commit[128], date[64];
     int want[5] = { 0, 1, 1, 1, 1 }, only = 0, quick = 0, peer = 1, repeat = 0, nth, i, blas_ok = 1;
     double peak1, peakN, load0, t_all = now();
     w4res w4;
+    peer_run pr;                       /* the peer's strings stay empty without it */
     time_t tt = time(NULL);
+    memset(&pr, 0, sizeof pr);
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--quick")) quick = 1;
@@ -1011,8 +1000,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench: generating data in %s\n", DIR);
     if (!build_cases(want, quick)) return 1;
     if (ncases) {
-        peer_run pr;
-        memset(&pr, 0, sizeof pr);
         pr.python = python; pr.script = script;
         fprintf(stderr, "bench: running %d cases, best of %d for W1-W3%s\n", ncases, repeat,
                 peer ? ", each after the numpy peer's run of it" : "");
@@ -1020,14 +1007,14 @@ int main(int argc, char **argv) {
         if (peer) {
             char low[256];
             size_t k;
-            memcpy(numpy, pr.numpy, sizeof numpy); memcpy(blas, pr.blas, sizeof blas); memcpy(pmalloc, pr.pmalloc, sizeof pmalloc);
-            for (k = 0; blas[k] && k + 1 < sizeof low; ++k) low[k] = (char)(blas[k] >= 'A' && blas[k] <= 'Z' ? blas[k] + 32 : blas[k]);
+            for (k = 0; pr.blas[k] && k + 1 < sizeof low; ++k)
+                low[k] = (char)(pr.blas[k] >= 'A' && pr.blas[k] <= 'Z' ? pr.blas[k] + 32 : pr.blas[k]);
             low[k] = 0;
             blas_ok = strstr(low, "openblas") != NULL;
-            fprintf(stderr, "bench: the peer took %.1f s in all (numpy %s, BLAS %s)\n", pr.sec, numpy[0] ? numpy : "?",
-                    blas[0] ? blas : "?");
-            printf("peer: numpy %s, BLAS %s, malloc thresholds %s\n", numpy[0] ? numpy : "?", blas[0] ? blas : "?",
-                   pmalloc[0] ? pmalloc : "?");
+            fprintf(stderr, "bench: the peer took %.1f s in all (numpy %s, BLAS %s)\n", pr.sec,
+                    pr.numpy[0] ? pr.numpy : "?", pr.blas[0] ? pr.blas : "?");
+            printf("peer: numpy %s, BLAS %s, malloc thresholds %s\n", pr.numpy[0] ? pr.numpy : "?",
+                   pr.blas[0] ? pr.blas : "?", pr.pmalloc[0] ? pr.pmalloc : "?");
         }
         print_table(peak1, peakN, nth);
         if (peer && !blas_ok)
@@ -1035,7 +1022,7 @@ int main(int argc, char **argv) {
                    "!!! WARNING: the numpy peer's BLAS is '%s', not OpenBLAS: its times are not a fair\n"
                    "!!! reference (install numpy with OpenBLAS, e.g. pip's wheels, and use --python).\n"
                    "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
-                   blas[0] ? blas : "unknown");
+                   pr.blas[0] ? pr.blas : "unknown");
         fflush(stdout);
     }
     if (want[4]) run_w4(&w4, quick, datadir);
@@ -1044,7 +1031,7 @@ int main(int argc, char **argv) {
         snprintf(jdir, sizeof jdir, "%s", json);
         if ((sl = strrchr(jdir, '/'))) { *sl = 0; mkdir_p(jdir); }
     }
-    if (!write_json(json, commit, date, cpu, nth, load0, peak1, peakN, numpy, blas, pmalloc, quick, repeat, want[4] ? &w4 : NULL)) {
+    if (!write_json(json, commit, date, cpu, nth, load0, peak1, peakN, pr.numpy, pr.blas, pr.pmalloc, quick, repeat, want[4] ? &w4 : NULL)) {
         fprintf(stderr, "bench: cannot write %s\n", json);
         return 1;
     }

@@ -4,8 +4,9 @@
     /usr/bin/python3 tools/bench_peer.py PLAN RESULTS
 
 PLAN: one case a line, `<id> <workload> key=value ...`; blank lines and `#` lines are ignored.
-RESULTS (overwritten): first `# peer numpy=<version> blas=<library> malloc=fixed|default`, then one line per case in
-plan order, `<id> seconds=<float> items=<int> [key=value ...]`, or `<id> error=<message>`.
+RESULTS (overwritten): first `# peer numpy=<version> blas=<library> malloc=fixed|default`, then
+one line per case in plan order, `<id> seconds=<float> items=<int> [key=value ...]`, or
+`<id> error=<message>`.
 
   W1 data= queries= t= drop= what=score|hess repeat= [out=]   score (+ Hessian) of B queries,
      batched as matrix products; seconds = best of `repeat` runs, items = B.
@@ -32,6 +33,17 @@ EPS = np.finfo(np.float64).eps
 def ou(t):
     """a_t = exp(-t), s_t^2 = 1 - exp(-2t) (expm1: full relative accuracy at small t)."""
     return math.exp(-t), -math.expm1(-2.0 * t)
+
+
+def best_of(kv, run):
+    """The fastest wall time of `repeat` (kv, default 1) calls of run(), and the last call's
+    result (every workload takes its seconds this way: this machine's speed drifts)."""
+    best, out = float('inf'), None
+    for _ in range(max(1, int(kv.get('repeat', 1)))):
+        t0 = time.perf_counter()
+        out = run()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
 
 
 def blas_name():
@@ -141,14 +153,8 @@ def case_w1(kv):
     if what not in ('score', 'hess'):
         raise ValueError('what')
     hess = what == 'hess'
-    repeat = max(1, int(kv.get('repeat', 1)))
-    best = float('inf')
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        xx = (X * X).sum(axis=1)
-        gram = Gram(X) if hess else None
-        score, H = w1_run(X, xx, Y, t, drop, hess, gram)
-        best = min(best, time.perf_counter() - t0)
+    best, (score, H) = best_of(kv, lambda: w1_run(X, (X * X).sum(axis=1), Y, t, drop, hess,
+                                                  Gram(X) if hess else None))
     if 'out' in kv:
         np.save(kv['out'] + '_score.npy', score)
         if hess:
@@ -373,14 +379,9 @@ def case_w2(kv):
         raise ValueError('method')
     maxit = int(kv.get('maxiter', 100 if method == 'lm' else 500))
     P = Problem(X, float(kv['t']), ds, float(kv.get('drop', 40.0)), float(kv.get('rtol', 1e-10)))
-    repeat = max(1, int(kv.get('repeat', 1)))
-    secs = float('inf')
-    for _ in range(repeat):                    # best of `repeat` runs; the last one's outputs
-        xs = np.empty((B, d))
-        iters = np.zeros(B)
-        starts = np.zeros(B)
-        conv = np.zeros(B)
-        t0 = time.perf_counter()
+
+    def run():
+        xs, iters, starts, conv = np.empty((B, d)), np.zeros(B), np.zeros(B), np.zeros(B)
         for b in range(B):
             y = Y[b]
             if method == 'scms':
@@ -392,7 +393,9 @@ def case_w2(kv):
             ok = (ok and pt.lam[ds] <= -P.beta and np.isfinite(pt.res)
                   and gap > 1e-8 * pt.mu[0])
             xs[b], iters[b], conv[b] = pt.x, it, ok
-        secs = min(secs, time.perf_counter() - t0)
+        return xs, iters, starts, conv
+
+    secs, (xs, iters, starts, conv) = best_of(kv, run)
     extra = {'converged': int(conv.sum()), 'median_iter': float(np.median(iters))}
     if method == 'lm':
         extra['scms_start_median'] = float(np.median(starts))
@@ -417,11 +420,9 @@ def case_w3(kv):
     d = X.shape[1]
     grid = T * (tend / T) ** (np.arange(K + 1) / K)
     grid[0], grid[-1] = T, tend
-    repeat = max(1, int(kv.get('repeat', 1)))
-    secs = float('inf')
-    for _ in range(repeat):                    # best of `repeat` runs, each from the seed
+
+    def run():                                 # each run from the seed
         rng = np.random.default_rng(seed)
-        t0 = time.perf_counter()
         xx = (X * X).sum(axis=1)
         y = rng.standard_normal((n, d))
         for k in range(K):
@@ -432,7 +433,9 @@ def case_w3(kv):
             m = (W @ X) / z[:, None]
             g = (a * m - y) / s2
             y = y + h * (y + 2.0 * g) + math.sqrt(2.0 * h) * rng.standard_normal((n, d))
-        secs = min(secs, time.perf_counter() - t0)
+        return y
+
+    secs, y = best_of(kv, run)
     if 'out' in kv:
         np.save(kv['out'] + '_samples.npy', y)
     return secs, n * K, {}
