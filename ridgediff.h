@@ -1175,27 +1175,39 @@ typedef float64x2_t rdg__v;
 #  define RDG__FMS(a, x, y) ((y) - (a) * (x))
 #  define RDG__FMA(a, b, c) ((a) * (b) + (c))
 #endif
-#define RDG__TILE 64   /* data points per tile: a tile of rows stays in L1/L2 while it is used */
-/* Point i of consecutive panels (rdg__xt_build's layout: panel i / RDG__TILE holds d rows of
-   RDG__TILE reals, one per coordinate): its coordinate j is at RDG__PAN(xt, i, d)[j RDG__TILE]. */
-#define RDG__PAN(xt, i, d) ((xt) + ((i) / RDG__TILE) * RDG__TILE * (d) + (i) % RDG__TILE)
+#define RDG__TILE 64   /* kept points per tile of the outer-product (C) kernels: a tile of rows
+                          stays in L1/L2 while it is used */
+/* Points per panel of a transposed copy (rdg__xt_build's layout: panel i / RDG__PANEL holds d
+   rows of RDG__PANEL reals, one per coordinate). 32 = four AVX-512 vectors, the block of the
+   distance kernels, so that a block's d rows are one contiguous stretch read in order (W3 of
+   tools/bench about 5 % faster than with 64-point panels, read half a row at a time). Point
+   i's coordinate j is at RDG__PAN(xt, i, d)[j RDG__PANEL]. */
+#define RDG__PANEL 32
+#define RDG__PAN(xt, i, d) ((xt) + ((i) / RDG__PANEL) * RDG__PANEL * (d) + (i) % RDG__PANEL)
 
 /* d rounded up to a whole number of vectors. */
 RDG__PRIVATE size_t rdg__pad(size_t d) { return (d + RDG__VW - 1) / RDG__VW * RDG__VW; }
 
-/* e_i = -h |y - a x_i|^2 for cnt <= RDG__TILE points stored as one transposed panel
-   (xt[j RDG__TILE + i], see rdg__pool_xt); returns max e_i. */
+/* e_i = -h |y - a x_i|^2 for cnt points stored as consecutive transposed panels (rdg__xt_build's
+   layout: xt[j RDG__PANEL + i] in the first, see rdg__pool_xt; xt may also point into a panel,
+   for points that end within it); returns max e_i. Any number of panels per call, so that the
+   per-call work (the max over vector lanes) is not paid per panel of a small d. */
 RDG__PRIVATE rdg_real rdg__k_dist_ref(const rdg_real *xt, size_t cnt, size_t d,
                                       const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
-    size_t i, j;
+    size_t i, j, p;
     rdg_real mx = -RDG__BIG;
-    for (i = 0; i < cnt; ++i) e[i] = 0;
-    for (j = 0; j < d; ++j) {
-        const rdg_real *row = xt + j * RDG__TILE;
-        rdg_real yj = y[j];
-        for (i = 0; i < cnt; ++i) { rdg_real df = RDG__FMS(a, row[i], yj); e[i] = RDG__FMA(df, df, e[i]); }
+    for (p = 0; p < cnt; p += RDG__PANEL) {
+        const rdg_real *pan = xt + p * d;
+        rdg_real *ep = e + p;
+        size_t m = cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL;
+        for (i = 0; i < m; ++i) ep[i] = 0;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = pan + j * RDG__PANEL;
+            rdg_real yj = y[j];
+            for (i = 0; i < m; ++i) { rdg_real df = RDG__FMS(a, row[i], yj); ep[i] = RDG__FMA(df, df, ep[i]); }
+        }
+        for (i = 0; i < m; ++i) { ep[i] = -h * ep[i]; if (ep[i] > mx) mx = ep[i]; }
     }
-    for (i = 0; i < cnt; ++i) { e[i] = -h * e[i]; if (e[i] > mx) mx = e[i]; }
     return mx;
 }
 
@@ -1247,23 +1259,28 @@ RDG__PRIVATE rdg_real rdg__k_dist_idx(const rdg_real *X, size_t d, const size_t 
    coordinate instead of two; see rdg__square_ok for when its rounding is acceptable). */
 RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
                                      const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
-    size_t i, j;
+    size_t i, j, p;
     rdg_real mx = -RDG__BIG;
-    for (i = 0; i < cnt; ++i) e[i] = 0;
-    for (j = 0; j < d; ++j) {
-        const rdg_real *row = xt + j * RDG__TILE;
-        rdg_real yj = y[j];
-        for (i = 0; i < cnt; ++i) e[i] = RDG__FMA(yj, row[i], e[i]);
-    }
-    for (i = 0; i < cnt; ++i) {
-        rdg_real v = RDG__FMS(c2, xx[i], c1 * e[i]) - c0;
-        e[i] = v < 0 ? v : 0;
-        if (e[i] > mx) mx = e[i];
+    for (p = 0; p < cnt; p += RDG__PANEL) {
+        const rdg_real *pan = xt + p * d;
+        rdg_real *ep = e + p;
+        size_t m = cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL;
+        for (i = 0; i < m; ++i) ep[i] = 0;
+        for (j = 0; j < d; ++j) {
+            const rdg_real *row = pan + j * RDG__PANEL;
+            rdg_real yj = y[j];
+            for (i = 0; i < m; ++i) ep[i] = RDG__FMA(yj, row[i], ep[i]);
+        }
+        for (i = 0; i < m; ++i) {
+            rdg_real v = RDG__FMS(c2, xx[p + i], c1 * ep[i]) - c0;
+            ep[i] = v < 0 ? v : 0;
+            if (ep[i] > mx) mx = ep[i];
+        }
     }
     return mx;
 }
 
-/* RDG__QB queries against one panel (rdg__k_dist for each, with the panel loaded once in the
+/* RDG__QB queries against consecutive panels (rdg__k_dist for each, with the data loaded once in the
    vector version: the data pass is shared, per-query results bit-identical). mx[q] is raised to
    each query's largest e. */
 #define RDG__QB 4
@@ -1354,9 +1371,9 @@ RDG__PRIVATE void rdg__k_dotq_ref(const rdg_real *xt, const rdg_real *xx, size_t
                                   rdg_real *const *e, rdg_real *mx) {
     size_t i;
     int q;
-    for (i = 0; i < cnt; i += RDG__TILE)
+    for (i = 0; i < cnt; i += RDG__PANEL)
         for (q = 0; q < RDG__QB; ++q) {
-            size_t m = cnt - i < RDG__TILE ? cnt - i : RDG__TILE;
+            size_t m = cnt - i < RDG__PANEL ? cnt - i : RDG__PANEL;
             rdg_real m2 = rdg__k_dot_ref(xt + i * d, xx + i, m, d, y[q], c1, c2, c0[q], e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
@@ -1622,7 +1639,7 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
     for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {
         rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), s2 = RDG__VSET(0.0), s3 = RDG__VSET(0.0);
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v yj = RDG__VSET(y[j]);
             rdg__v d0 = RDG__VFNMA(va, RDG__VLD(row), yj), d1 = RDG__VFNMA(va, RDG__VLD(row + RDG__VW), yj);
             rdg__v d2 = RDG__VFNMA(va, RDG__VLD(row + 2 * RDG__VW), yj), d3 = RDG__VFNMA(va, RDG__VLD(row + 3 * RDG__VW), yj);
@@ -1637,7 +1654,7 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
     for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {
         rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0);
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v yj = RDG__VSET(y[j]);
             rdg__v d0 = RDG__VFNMA(va, RDG__VLD(row), yj), d1 = RDG__VFNMA(va, RDG__VLD(row + RDG__VW), yj);
             s0 = RDG__VFMA(d0, d0, s0);
@@ -1650,7 +1667,7 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
     RDG__VST(t, vmx);
     for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
     if (i < cnt) {
-        rdg_real m2 = rdg__k_dist_ref(xt + i, cnt - i, d, y, a, h, e + i);
+        rdg_real m2 = rdg__k_dist_ref(RDG__PAN(xt, i, d), cnt - i, d, y, a, h, e + i);
         if (m2 > mx) mx = m2;
     }
     return mx;
@@ -1828,7 +1845,7 @@ RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, si
     for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {   /* four independent FMA chains */
         rdg__v s0 = z, s1 = z, s2 = z, s3 = z, r;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v yj = RDG__VSET(y[j]);
             s0 = RDG__VFMA(yj, RDG__VLD(row), s0);
             s1 = RDG__VFMA(yj, RDG__VLD(row + RDG__VW), s1);
@@ -1844,7 +1861,7 @@ RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, si
     RDG__VST(t, vmx);
     for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
     if (i < cnt) {
-        rdg_real m2 = rdg__k_dot_ref(xt + i, xx + i, cnt - i, d, y, c1, c2, c0, e + i);
+        rdg_real m2 = rdg__k_dot_ref(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y, c1, c2, c0, e + i);
         if (m2 > mx) mx = m2;
     }
     return mx;
@@ -1859,7 +1876,7 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
     for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {
         rdg__v s00 = RDG__VSET(0.0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = xt + j * RDG__TILE + i;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj, d0, d1;
             RDG__INREG(p0); RDG__INREG(p1);
 #  define RDG__DQ(q, sa, sb) yj = RDG__VSET(y[q][j]); d0 = RDG__VFNMA(va, p0, yj); d1 = RDG__VFNMA(va, p1, yj); \
@@ -1876,7 +1893,7 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
         RDG__VST(t, vm[q]);
         for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
         if (i < cnt) {
-            rdg_real m2 = rdg__k_dist_ref(xt + i, cnt - i, d, y[q], a, h, e[q] + i);
+            rdg_real m2 = rdg__k_dist_ref(RDG__PAN(xt, i, d), cnt - i, d, y[q], a, h, e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
     }
@@ -1914,13 +1931,13 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
     /* AVX-512 (32 registers): 4 vectors of points x 4 queries, 16 accumulators, so that the
        FMA latency is hidden and a load feeds four FMAs; each point's sum over j runs in the
        same order as below (bit-identical). Blocks of 4 (or 2) vectors never straddle two
-       panels (RDG__TILE is a multiple of 4 RDG__VW), and the points left after them lie in the
+       panels (RDG__PANEL is a multiple of 4 RDG__VW), and the points left after them lie in the
        last panel. */
     for (; i + 4 * RDG__VW <= cnt; i += 4 * RDG__VW) {
         rdg__v s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
         rdg__v s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z, r, xv;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__TILE;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + 8), p2 = RDG__VLD(row + 16), p3 = RDG__VLD(row + 24);
             RDG__INREG(p0); RDG__INREG(p1); RDG__INREG(p2); RDG__INREG(p3);
             RDG__TILE4(s, 0, RDG__VSET(y[0][j])); RDG__TILE4(s, 1, RDG__VSET(y[1][j]));
@@ -1939,7 +1956,7 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
     for (; i + 2 * RDG__VW <= cnt; i += 2 * RDG__VW) {   /* 2 vectors of points x 4 queries */
         rdg__v s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z, r, x0, x1;
         for (j = 0; j < d; ++j) {
-            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__TILE;
+            const rdg_real *row = RDG__PAN(xt, i, d) + j * RDG__PANEL;
             rdg__v p0 = RDG__VLD(row), p1 = RDG__VLD(row + RDG__VW), yj;
             RDG__INREG(p0); RDG__INREG(p1);
             yj = RDG__VSET(y[0][j]); s00 = RDG__VFMA(yj, p0, s00); s01 = RDG__VFMA(yj, p1, s01);
@@ -3129,27 +3146,27 @@ RDG__PRIVATE int rdg__thread_id(void) {
 #endif
 }
 
-/* One transposed copy of the data, in panels of RDG__TILE points (d x TILE each), so that the
+/* One transposed copy of the data, in panels of RDG__PANEL points (d x RDG__PANEL each), so that the
    distance kernel runs over contiguous points and a panel stays in cache; the N norms |x_i|^2
    follow the panels. NULL without memory. */
 RDG__PRIVATE rdg_real *rdg__xt_build(const rdg_gmm *g) {
-    size_t n = g->n, d = g->d, npan = n / RDG__TILE + (n % RDG__TILE != 0);
+    size_t n = g->n, d = g->d, npan = n / RDG__PANEL + (n % RDG__PANEL != 0);
     int ok = 1, ip;
     rdg_real *xt, *xx;
-    xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__TILE, d + 1, &ok), sizeof(rdg_real));
+    xt = (rdg_real *)rdg__alloc(rdg__mul(n + RDG__PANEL, d + 1, &ok), sizeof(rdg_real));
     if (!ok || !xt) return NULL;
-    xx = xt + (n + RDG__TILE) * d;
+    xx = xt + (n + RDG__PANEL) * d;
     /* panels in parallel: the copy (and the first touch of its pages, costly on some virtual
        machines) is as large as a score-only pass */
     RDG__OMP(parallel for schedule(static) num_threads(rdg__nthreads(npan)))
     for (ip = 0; ip < (int)npan; ++ip) {
-        size_t i0 = (size_t)ip * RDG__TILE, i1 = n - i0 < RDG__TILE ? n : i0 + RDG__TILE, i, j;
+        size_t i0 = (size_t)ip * RDG__PANEL, i1 = n - i0 < RDG__PANEL ? n : i0 + RDG__PANEL, i, j;
         rdg_real *pan = xt + i0 * d;
         for (i = i0; i < i1; ++i) {
             rdg_real r = 0;
             for (j = 0; j < d; ++j) {
                 rdg_real v = g->x[i * d + j];
-                pan[j * RDG__TILE + (i - i0)] = v;
+                pan[j * RDG__PANEL + (i - i0)] = v;
                 r += v * v;
             }
             xx[i] = r;
@@ -3161,7 +3178,7 @@ RDG__PRIVATE rdg_real *rdg__xt_build(const rdg_gmm *g) {
 /* Points the count workspaces of a pool at a transposed copy xt of g's data (not owned). */
 RDG__PRIVATE void rdg__pool_share_xt(rdg__ws *pool, int count, const rdg_gmm *g, const rdg_real *xt) {
     int k;
-    for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xt + (g->n + RDG__TILE) * g->d; }
+    for (k = 0; k < count; ++k) { pool[k].xt = xt; pool[k].xx = xt + (g->n + RDG__PANEL) * g->d; }
 }
 
 /* Gives the count workspaces of a pool one shared transposed copy of the data, owned by the
@@ -3191,23 +3208,10 @@ RDG__PRIVATE void rdg__acc_sym(const rdg__ws *w, rdg_real *C) {
 }
 
 /* Log-weights e_i = -|x - a x_i|^2 / (2 s^2) of all N points into w->w; returns the largest. */
-/* e_i = -h |x - a x_i|^2 for n points stored as consecutive panels xt (rdg__xt_build's layout);
-   returns the largest. */
-RDG__PRIVATE rdg_real rdg__scan_panels(const rdg_real *xt, size_t n, size_t d, const rdg_real *x, rdg_real a,
-                                       rdg_real h, rdg_real *e) {
-    size_t i;
-    rdg_real emax = -RDG__BIG;
-    for (i = 0; i < n; i += RDG__TILE) {
-        rdg_real m2 = rdg__k_dist(xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, x, a, h, e + i);
-        if (m2 > emax) emax = m2;
-    }
-    return emax;
-}
-
 RDG__PRIVATE rdg_real rdg__eval_scan(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
     rdg_real inv2s2 = RDG__R(0.5) / w->s2;
     if (!w->xt) return rdg__k_dist_rows(g->x, g->n, g->d, x, w->a, inv2s2, w->w);
-    return rdg__scan_panels(w->xt, g->n, g->d, x, w->a, inv2s2, w->w);
+    return rdg__k_dist(w->xt, g->n, g->d, x, w->a, inv2s2, w->w);
 }
 
 /* rdg__cov_tile for d <= RDG__SMALLD: four partial sums per entry (points p mod 4). */
@@ -3384,7 +3388,7 @@ typedef struct rdg__cand {
 
 /* Reals of a set's own storage beside its N indices: y0 (d), then panel room for at most
    N / RDG__CAND_MAXFRAC points. */
-RDG__PRIVATE size_t rdg__cand_xt_len(size_t n, size_t d) { return (n / RDG__CAND_MAXFRAC + RDG__TILE) * d; }
+RDG__PRIVATE size_t rdg__cand_xt_len(size_t n, size_t d) { return (n / RDG__CAND_MAXFRAC + RDG__PANEL) * d; }
 RDG__PRIVATE size_t rdg__cand_len(size_t n, size_t d) { return d + rdg__cand_xt_len(n, d); }
 
 /* An empty set on idx (room for N) and buf (rdg__cand_len reals). */
@@ -3407,7 +3411,7 @@ RDG__PRIVATE int rdg__cand_eval(const rdg_gmm *g, rdg_real xmax, const rdg_real 
     for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
     if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
     if (c->xt)             /* the panel kernel: the same rounding as rdg__k_dist_idx */
-        emax = rdg__scan_panels(c->xt, c->m, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
+        emax = rdg__k_dist(c->xt, c->m, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
     else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
     rdg__eval_tail(g, y, w, want_cov, c->idx, c->m, emax);
     return 1;
@@ -3442,12 +3446,12 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     c->valid = m <= n / RDG__CAND_MAXFRAC;
     if (c->valid)
         for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
-    if (c->valid && c->xt)            /* panels of RDG__TILE candidates, d x TILE each */
+    if (c->valid && c->xt)            /* panels of RDG__PANEL candidates, d x RDG__PANEL each */
         for (i = 0; i < m; ++i) {
             size_t j, d = g->d;
             const rdg_real *xi = g->x + c->idx[i] * d;
-            rdg_real *pan = c->xt + (i / RDG__TILE) * RDG__TILE * d + i % RDG__TILE;
-            for (j = 0; j < d; ++j) pan[j * RDG__TILE] = xi[j];
+            rdg_real *pan = c->xt + (i / RDG__PANEL) * RDG__PANEL * d + i % RDG__PANEL;
+            for (j = 0; j < d; ++j) pan[j * RDG__PANEL] = xi[j];
         }
     memcpy(c->y0, y, g->d * sizeof(rdg_real));
     c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
@@ -3611,7 +3615,7 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             const rdg_real *yq[RDG__QS];
             rdg_real *ei[RDG__QS];
             for (q = 0; q < nq; ++q) { yq[q] = y + (b0 + q) * d; mx[q] = -RDG__BIG; }
-            for (i = 0; i < n; i += RDG__TILE) {   /* a panel stays in L1 for the whole block */
+            for (i = 0; i < n; i += RDG__TILE) {   /* RDG__TILE points stay in L1 for the whole block */
                 for (q = 0; q < nq; ++q) ei[q] = wq[q].w + i;
                 for (q = 0; q < nq; q += RDG__QB)
                     rdg__k_distq(wq[0].xt + i * d, n - i < RDG__TILE ? n - i : RDG__TILE, d, yq + q, wq[0].a,
@@ -4697,15 +4701,11 @@ RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const
 /* The same full-scan step for one trajectory (a group of one). */
 RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
                                  rdg__cand *c, rdg_real *out) {
-    size_t n = g->n, d = g->d, i;
+    size_t n = g->n, d = g->d;
     rdg_real yy, emax;
     if (rdg__square_ok(w, d, xmax, y, &yy)) {
         rdg_real c1 = w->a / w->s2, c2 = RDG__R(0.5) * w->a * c1, c0 = RDG__R(0.5) * yy / w->s2;
-        emax = -RDG__BIG;
-        for (i = 0; i < n; i += RDG__TILE) {
-            rdg_real m2 = rdg__k_dot(w->xt + i * d, w->xx + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, y, c1, c2, c0, w->w + i);
-            if (m2 > emax) emax = m2;
-        }
+        emax = rdg__k_dot(w->xt, w->xx, n, d, y, c1, c2, c0, w->w);
     } else emax = rdg__eval_scan(g, y, w);
     rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c, 1);
     rdg__eval_tail(g, y, w, 0, NULL, n, emax);
@@ -4722,7 +4722,7 @@ RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_re
                                    rdg__ws *wq, rdg__cand *const *cand, rdg_real *const *out) {
     size_t n = g->n, d = g->d, i, j, q;
     const rdg_real *yq[RDG__QB];
-    rdg_real *eq[RDG__QB], *ei[RDG__QB], *ed[RDG__QB], mx[RDG__QB], c0[RDG__QB], sum[RDG__QB];
+    rdg_real *eq[RDG__QB], *ed[RDG__QB], mx[RDG__QB], c0[RDG__QB], sum[RDG__QB];
     rdg_real acc[RDG__QB * 64], *ac = acc, a = wq[0].a, s2 = wq[0].s2;
     int dot = 1, dense[RDG__QB];
     size_t nd = 0, nw = 0;
@@ -4734,11 +4734,7 @@ RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_re
     }
     if (dot) rdg__k_dotq(wq[0].xt, wq[0].xx, n, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), c0, eq, mx);
     else
-        for (i = 0; i < n; i += RDG__TILE) {
-            size_t cnt = n - i < RDG__TILE ? n - i : RDG__TILE;
-            for (q = 0; q < RDG__QB; ++q) ei[q] = eq[q] + i;
-            rdg__k_distq(wq[0].xt + i * d, cnt, d, yq, a, RDG__R(0.5) / s2, ei, mx);
-        }
+        rdg__k_distq(wq[0].xt, n, d, yq, a, RDG__R(0.5) / s2, eq, mx);
     /* members whose candidate set says that at most half the points can carry weight take the
        kept points alone (rdg__eval_tail); the others share dense weighted sums, when two or
        more of them do */

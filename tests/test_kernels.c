@@ -25,27 +25,27 @@ static void fill(rdg_rng *r, rdg_real *x, size_t n, double sc) {
     for (i = 0; i < n; ++i) x[i] = (rdg_real)(sc * (double)rdg_rng_normal(r));
 }
 
-/* A panel of cnt points (d x RDG__TILE, zero padding) from rows X. */
+/* A panel of cnt points (d x RDG__PANEL, zero padding) from rows X. */
 static void panel(const rdg_real *X, size_t cnt, size_t d, rdg_real *xt, rdg_real *xx) {
     size_t i, j;
-    memset(xt, 0, d * RDG__TILE * sizeof *xt);
+    memset(xt, 0, d * RDG__PANEL * sizeof *xt);
     for (i = 0; i < cnt; ++i) {
         rdg_real r = 0;
-        for (j = 0; j < d; ++j) { xt[j * RDG__TILE + i] = X[i * d + j]; r += X[i * d + j] * X[i * d + j]; }
+        for (j = 0; j < d; ++j) { xt[j * RDG__PANEL + i] = X[i * d + j]; r += X[i * d + j] * X[i * d + j]; }
         xx[i] = r;
     }
 }
 
 static void kernels(void) {
     static const size_t ds[] = { 1, 2, 3, 7, 8, 9, 16, 31, 32, 33, 64, 65 };
-    static const size_t cnts[] = { 1, 5, 16, 17, 40, 64 };
+    static const size_t cnts[] = { 1, 5, 16, 17, 24, 31, RDG__PANEL };   /* at most one panel */
     rdg_rng r;
     size_t id, ic, i, j, fails = 0;
     double worst_dot = 0;
     rdg_rng_init(&r, 7, 0);
     for (id = 0; id < sizeof ds / sizeof *ds; ++id) for (ic = 0; ic < sizeof cnts / sizeof *cnts; ++ic) {
         size_t d = ds[id], cnt = cnts[ic], dp = rdg__pad(d), idx[64];
-        rdg_real X[64 * 65], xt[65 * RDG__TILE], xx[64], y[65], e1[64], e2[64], e3[64], a = (rdg_real)0.7, h = (rdg_real)0.3;
+        rdg_real X[64 * 65], xt[65 * RDG__PANEL], xx[64], y[65], e1[64], e2[64], e3[64], a = (rdg_real)0.7, h = (rdg_real)0.3;
         rdg_real m1, m2, m3, wt[64], xr[65], o1[65], o2[65];
         (void)dp;
         fill(&r, X, cnt * d, 1.0); fill(&r, y, d, 1.0);
@@ -192,17 +192,41 @@ static void dotq_panels(void) {
             p1[q] = e1[q]; p3[q] = e3[q];
             m1[q] = m2[q] = m3[q] = -RDG__BIG;
         }
-        rdg__k_dotq(xt, xt + (n + RDG__TILE) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p1, m1);
-        for (i = 0; i < n; i += RDG__TILE) {
+        rdg__k_dotq(xt, xt + (n + RDG__PANEL) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p1, m1);
+        for (i = 0; i < n; i += RDG__PANEL) {
             rdg_real *o[4];
             for (q = 0; q < 4; ++q) o[q] = e2[q] + i;
-            rdg__k_dotq(xt + i * d, xt + (n + RDG__TILE) * d + i, n - i < RDG__TILE ? n - i : RDG__TILE, d, yq,
+            rdg__k_dotq(xt + i * d, xt + (n + RDG__PANEL) * d + i, n - i < RDG__PANEL ? n - i : RDG__PANEL, d, yq,
                         (rdg_real)0.6, (rdg_real)0.2, c0, o, m2);
         }
-        rdg__k_dotq_ref(xt, xt + (n + RDG__TILE) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p3, m3);
+        rdg__k_dotq_ref(xt, xt + (n + RDG__PANEL) * d, n, d, yq, (rdg_real)0.6, (rdg_real)0.2, c0, p3, m3);
+        /* the one-query kernels and the four-query distances over the same panels in one call:
+           bit for bit the row-wise distances (the candidate sets rely on it) and, for the
+           expanded square, one call per panel */
+        {
+            static rdg_real f1[300], f2[300], fq[4][300];
+            rdg_real *pq[4], mq[4], ma, mb;
+            for (q = 0; q < 4; ++q) { pq[q] = fq[q]; mq[q] = -RDG__BIG; }
+            ma = rdg__k_dist(xt, n, d, y[0], (rdg_real)0.7, (rdg_real)0.3, f1);
+            mb = rdg__k_dist_rows(X, n, d, y[0], (rdg_real)0.7, (rdg_real)0.3, f2);
+            CHECK(memcmp(f1, f2, n * sizeof *f1) == 0 && ma == mb, "dist over panels != rows (n %zu, d %zu)", n, d);
+            rdg__k_distq(xt, n, d, yq, (rdg_real)0.7, (rdg_real)0.3, pq, mq);
+            for (q = 0; q < 4; ++q) {
+                mb = rdg__k_dist_rows(X, n, d, y[q], (rdg_real)0.7, (rdg_real)0.3, f2);
+                CHECK(memcmp(fq[q], f2, n * sizeof *f2) == 0 && mq[q] == mb, "distq over panels != rows (n %zu, d %zu)", n, d);
+            }
+            ma = rdg__k_dot(xt, xt + (n + RDG__PANEL) * d, n, d, y[1], (rdg_real)0.6, (rdg_real)0.2, c0[1], f1);
+            for (i = 0, mb = -RDG__BIG; i < n; i += RDG__PANEL) {
+                rdg_real m = rdg__k_dot(xt + i * d, xt + (n + RDG__PANEL) * d + i, n - i < RDG__PANEL ? n - i : RDG__PANEL, d,
+                                        y[1], (rdg_real)0.6, (rdg_real)0.2, c0[1], f2 + i);
+                if (m > mb) mb = m;
+            }
+            CHECK(memcmp(f1, f2, n * sizeof *f1) == 0 && ma == mb, "dot over panels != per panel (n %zu, d %zu)", n, d);
+            CHECK(memcmp(f1, e1[1], n * sizeof *f1) == 0, "dot != dotq (n %zu, d %zu)", n, d);
+        }
         for (q = 0; q < 4; ++q) {
             CHECK(memcmp(e1[q], e2[q], n * sizeof(rdg_real)) == 0 && m1[q] == m2[q],
-                  "dotq over %zu panels != per panel (n %zu, d %zu)", n / RDG__TILE + 1, n, d);
+                  "dotq over %zu panels != per panel (n %zu, d %zu)", n / RDG__PANEL + 1, n, d);
             CHECK(rel(e1[q], e3[q], n) <= 1e-14 && fabs((double)(m1[q] - m3[q])) <= 1e-13 * (1 + fabs((double)m3[q])),
                   "dotq vs ref (n %zu, d %zu): %.3g", n, d, rel(e1[q], e3[q], n));
         }
