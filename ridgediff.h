@@ -2908,97 +2908,111 @@ RDGDEF rdg_status rdg_lu_solve(const rdg_real *LU, size_t n, const size_t *piv, 
     return RDG_OK;
 }
 
-/* Cholesky A = L L^T in place (the lower half read; L in the lower half, L^T in the upper);
-   0 unless positive definite. Right-looking on the upper half, U = L^T by rows, so that the
-   trailing update is a contiguous row update that vectorises; each entry subtracts the same
-   products in the same order as the dot-product (left-looking) form. */
-RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n) {
-    size_t i, j, k;
-    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) A[j * n + i] = A[i * n + j];
-    for (j = 0; j < n; ++j) {
-        rdg_real *uj = A + j * n, s = uj[j];
-        if (!(s > 0)) return 0;
-        s = RDG__SQRT(s);
-        uj[j] = s;
-        for (k = j + 1; k < n; ++k) uj[k] /= s;
-        for (i = j + 1; i < n; ++i) {            /* A_ik -= u_ji u_jk for k >= i */
-            rdg_real *ai = A + i * n, u = uj[i];
-            for (k = i; k < n; ++k) ai[k] -= u * uj[k];
-        }
-    }
-    for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) A[i * n + j] = A[j * n + i];
-    return 1;
-}
-
-/* Solves the symmetric positive definite system A x = b by Cholesky (A overwritten by its factor).
-   Returns 0 when A is not positive definite. Used inside the solvers, never exported. */
-RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, rdg_real *b) {
-    size_t i, k;
-    if (!rdg__chol(A, n)) return 0;
-    for (i = 0; i < n; ++i) {
-        rdg_real s = b[i];
-        for (k = 0; k < i; ++k) s -= A[i * n + k] * b[k];
-        b[i] = s / A[i * n + i];
-    }
-    for (i = n; i-- > 0;) {
-        rdg_real s = b[i];
-        for (k = i + 1; k < n; ++k) s -= A[k * n + i] * b[k];
-        b[i] = s / A[i * n + i];
-    }
-    return 1;
-}
-
-/* yi <- (yi - sum_{k0 <= k < k1} c[(k - k0) cs] Y[k n + .]) f: rows four at a time, as
-   ((c0 y0 + c1 y1) + (c2 y2 + c3 y3)), then one at a time, rounded as written; in blocks of up
-   to 4 vectors of columns held in registers across the rows (a row kept in memory waits on its
-   own store at every step). One step of rdg__chol_rows's substitutions. */
-RDG__PRIVATE void rdg__chol_row(rdg_real *yi, const rdg_real *Y, size_t n, size_t k0, size_t k1,
+/* yi <- (yi - sum_{k0 <= k < k1} c[(k - k0) cs] Y[k ld + .]) f over columns 0 .. nc - 1: rows
+   four at a time, as ((c0 y0 + c1 y1) + (c2 y2 + c3 y3)), then one at a time, rounded as
+   written; in blocks of up to 4 vectors of columns held in registers across the rows (a row
+   kept in memory waits on its own store at every step). The step of the Cholesky
+   factorisation and of its substitutions (rdg__chol, rdg__chol_rows). */
+RDG__PRIVATE void rdg__chol_row(rdg_real *yi, const rdg_real *Y, size_t ld, size_t nc, size_t k0, size_t k1,
                                 const rdg_real *c, size_t cs, rdg_real f) {
     size_t j = 0, k;
 #if RDG__VW > 1
     size_t w;
-    for (; j < n / RDG__VW * RDG__VW; j += w) {
+    for (; j < nc / RDG__VW * RDG__VW; j += w) {
         rdg__v a[4], vf = RDG__VSET(f);
-        size_t u, nv = (n - j) / RDG__VW < 4 ? (n - j) / RDG__VW : 4;
+        size_t u, nv = (nc - j) / RDG__VW < 4 ? (nc - j) / RDG__VW : 4;
         w = nv * RDG__VW;
         for (u = 0; u < nv; ++u) a[u] = RDG__VLD(yi + j + u * RDG__VW);
         for (k = k0; k + 4 <= k1; k += 4) {
-            const rdg_real *y0 = Y + k * n + j;
+            const rdg_real *y0 = Y + k * ld + j;
             rdg__v c0 = RDG__VSET(c[(k - k0) * cs]), c1 = RDG__VSET(c[(k + 1 - k0) * cs]);
             rdg__v c2 = RDG__VSET(c[(k + 2 - k0) * cs]), c3 = RDG__VSET(c[(k + 3 - k0) * cs]);
             for (u = 0; u < nv; ++u) {
                 const rdg_real *p = y0 + u * RDG__VW;
-                a[u] = RDG__VSUB(a[u], RDG__VADD(RDG__VADD(RDG__VMUL(c0, RDG__VLD(p)), RDG__VMUL(c1, RDG__VLD(p + n))),
-                                                 RDG__VADD(RDG__VMUL(c2, RDG__VLD(p + 2 * n)), RDG__VMUL(c3, RDG__VLD(p + 3 * n)))));
+                a[u] = RDG__VSUB(a[u], RDG__VADD(RDG__VADD(RDG__VMUL(c0, RDG__VLD(p)), RDG__VMUL(c1, RDG__VLD(p + ld))),
+                                                 RDG__VADD(RDG__VMUL(c2, RDG__VLD(p + 2 * ld)), RDG__VMUL(c3, RDG__VLD(p + 3 * ld)))));
             }
         }
         for (; k < k1; ++k) {
             rdg__v ck = RDG__VSET(c[(k - k0) * cs]);
-            for (u = 0; u < nv; ++u) a[u] = RDG__VSUB(a[u], RDG__VMUL(ck, RDG__VLD(Y + k * n + j + u * RDG__VW)));
+            for (u = 0; u < nv; ++u) a[u] = RDG__VSUB(a[u], RDG__VMUL(ck, RDG__VLD(Y + k * ld + j + u * RDG__VW)));
         }
         for (u = 0; u < nv; ++u) RDG__VST(yi + j + u * RDG__VW, RDG__VMUL(a[u], vf));
     }
 #endif
-    for (; j < n; ++j) {
+    for (; j < nc; ++j) {
         rdg_real a = yi[j];
         for (k = k0; k + 4 <= k1; k += 4) {
-            const rdg_real *y0 = Y + k * n + j;
-            a -= (c[(k - k0) * cs] * y0[0] + c[(k + 1 - k0) * cs] * y0[n])
-                 + (c[(k + 2 - k0) * cs] * y0[2 * n] + c[(k + 3 - k0) * cs] * y0[3 * n]);
+            const rdg_real *y0 = Y + k * ld + j;
+            a -= (c[(k - k0) * cs] * y0[0] + c[(k + 1 - k0) * cs] * y0[ld])
+                 + (c[(k + 2 - k0) * cs] * y0[2 * ld] + c[(k + 3 - k0) * cs] * y0[3 * ld]);
         }
-        for (; k < k1; ++k) a -= c[(k - k0) * cs] * Y[k * n + j];
+        for (; k < k1; ++k) a -= c[(k - k0) * cs] * Y[k * ld + j];
         yi[j] = a * f;
     }
 }
 
-/* Y <- (L L^T)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
-   operations. */
-RDG__PRIVATE void rdg__chol_rows(const rdg_real *L, size_t n, rdg_real *Y) {
+/* Cholesky A = U^T U in place, U upper triangular: A is n x n, row-major with leading dimension
+   ld >= rdg__pad(n) (rows ld apart; columns n .. ld - 1 scratch). Only the upper half (row i
+   from column i on) is read; U is written over it, and the lower half and the padding are left
+   0. 0 unless positive definite. Left-looking by rows of U,
+       U_j = (A_j - sum_{l < j} U_lj U_l) / U_jj   (columns j .. n - 1),
+   each row one rdg__chol_row pass from column j rounded down to a whole vector: the entries
+   before column j are 0 in every row, so the pass needs no scalar head, and the padding no
+   scalar tail (about three times the speed of the right-looking loops at n = 32, which paid
+   for short unaligned rows and for two transposed copies between the halves). */
+RDG__PRIVATE int rdg__chol(rdg_real *A, size_t n, size_t ld) {
+    size_t i, j, k;
+    for (i = 0; i < n; ++i) {
+        rdg_real *ai = A + i * ld;
+        for (j = 0; j < i; ++j) ai[j] = 0;
+        for (j = n; j < ld; ++j) ai[j] = 0;
+    }
+    for (j = 0; j < n; ++j) {
+        rdg_real *uj = A + j * ld, s;
+        size_t j0 = j / RDG__VW * RDG__VW;
+        rdg__chol_row(uj + j0, A + j0, ld, ld - j0, 0, j, A + j, ld, RDG__R(1.0));
+        for (k = j0; k < j; ++k) uj[k] = 0;      /* the lower half stays 0 */
+        s = uj[j];
+        if (!(s > 0)) return 0;
+        s = RDG__SQRT(s);
+        uj[j] = s;
+        for (k = j + 1; k < n; ++k) uj[k] /= s;
+    }
+    return 1;
+}
+
+/* Solves the symmetric positive definite system A x = b by Cholesky (A: rdg__chol's layout and
+   contract, overwritten by U). Returns 0 when A is not positive definite. Used inside the
+   solvers, never exported. */
+RDG__PRIVATE int rdg__cholsolve(rdg_real *A, size_t n, size_t ld, rdg_real *b) {
+    size_t i, k;
+    if (!rdg__chol(A, n, ld)) return 0;
+    /* both substitutions by columns (no chain of dependent sums), times 1 / U_kk rather than
+       divided by U_kk (the reciprocal does not wait for the substitution, so the processor
+       computes it ahead) */
+    for (k = 0; k < n; ++k) {                 /* U^T z = b: z_k, then b_i -= U_ki z_k (row k) */
+        const rdg_real *uk = A + k * ld;
+        rdg_real z = b[k] * (RDG__R(1.0) / uk[k]);
+        b[k] = z;
+        for (i = k + 1; i < n; ++i) b[i] -= uk[i] * z;
+    }
+    for (i = n; i-- > 0;) {                   /* U x = z: x_i, then b_k -= U_ki x_i (column i) */
+        rdg_real x = b[i] * (RDG__R(1.0) / A[i * ld + i]);
+        b[i] = x;
+        for (k = 0; k < i; ++k) b[k] -= A[k * ld + i] * x;
+    }
+    return 1;
+}
+
+/* Y <- (U^T U)^-1 Y for n right-hand sides, the columns of Y (n x n, row-major), by row
+   operations; U from rdg__chol (leading dimension ld). */
+RDG__PRIVATE void rdg__chol_rows(const rdg_real *U, size_t n, size_t ld, rdg_real *Y) {
     size_t i;
-    for (i = 0; i < n; ++i)                   /* L Z = Y, row i from rows k < i */
-        rdg__chol_row(Y + i * n, Y, n, 0, i, L + i * n, 1, RDG__R(1.0) / L[i * n + i]);
-    for (i = n; i-- > 0;)                     /* L^T X = Z, row i from rows k > i */
-        rdg__chol_row(Y + i * n, Y, n, i + 1, n, L + (i + 1) * n + i, n, RDG__R(1.0) / L[i * n + i]);
+    for (i = 0; i < n; ++i)                   /* U^T Z = Y, row i from rows k < i (column i of U) */
+        rdg__chol_row(Y + i * n, Y, n, n, 0, i, U + i, ld, RDG__R(1.0) / U[i * ld + i]);
+    for (i = n; i-- > 0;)                     /* U X = Z, row i from rows k > i (row i of U) */
+        rdg__chol_row(Y + i * n, Y, n, n, i + 1, n, U + i * ld + i + 1, 1, RDG__R(1.0) / U[i * ld + i]);
 }
 
 /* M <- (I - bt u u^T) M for M (n x n, row-major; u zero before index a) and v <- the same
@@ -3884,7 +3898,7 @@ RDG__PRIVATE void rdg__je(const rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q
 RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q,
                               rdg_real *rE) {
     size_t d = w->d, dp = w->dp, i, j, a, l, k0;
-    rdg_real as = w->a / w->s2, gam, *K = w->jw, *Y = w->den, *Mt = w->M;
+    rdg_real as = w->a / w->s2, gam, *K = w->acc, *Y = w->den, *Mt = w->M;   /* K: S_a's acc, once summed */
     rdg_real *U = w->tw, *bt = U + ds * d, *Qf = bt + ds;   /* reflectors, then Q */
     rdg_real *Vc = w->tw;          /* first: v_0 .. v_d* as contiguous rows (U comes later) */
     if (!rdg__frame_ok(w, ds)) return 0;
@@ -3918,13 +3932,13 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
             for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) u[j] += vi * Y[i * d + j]; }
             for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) Y[i * d + j] -= vi * u[j]; }
         }
-        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {   /* K_a, lower half */
+        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {   /* K_a, upper half (rows dp apart) */
             rdg_real s = -w->C[i * d + j];
             for (l = 0; l < ds; ++l) s += gam * Vc[l * d + i] * Vc[l * d + j];
-            K[i * d + j] = s + (i == j ? w->mu[a] : 0);
+            K[j * dp + i] = s + (i == j ? w->mu[a] : 0);
         }
-        if (!rdg__chol(K, d)) return 0;
-        rdg__chol_rows(K, d, Y);                   /* Y = K_a^-1 P_N S_a */
+        if (!rdg__chol(K, d, dp)) return 0;
+        rdg__chol_rows(K, d, dp, Y);               /* Y = K_a^-1 P_N S_a */
         for (i = 0; i < d * d; ++i) Mt[i] -= (as * ga) * Y[i];
     }
     /* Householder QR of the tangent columns: reflectors H_a = I - bt_a u_a u_a^T */
@@ -4091,22 +4105,22 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
 }
 
 /* Least-squares multiplier lh = argmin |xy + JE^T lh| (JE: k x d), via the k x k normal
-   equations; 0 when they are singular. */
+   equations (G: room for k x rdg__pad(k)); 0 when they are singular. */
 RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_real *xy,
                               rdg_real *G, rdg_real *lh) {
-    size_t i, j;
+    size_t i, j, kp = rdg__pad(k);
     rdg_real tr = 0;
     for (i = 0; i < k; ++i) {
-        for (j = 0; j <= i; ++j) G[i * k + j] = G[j * k + i] = rdg__dot(JE + i * d, JE + j * d, d);
-        tr += G[i * k + i];
+        for (j = 0; j <= i; ++j) G[j * kp + i] = rdg__dot(JE + i * d, JE + j * d, d);   /* upper half */
+        tr += G[i * kp + i];
         lh[i] = -rdg__dot(JE + i * d, xy, d);
     }
-    for (i = 0; i < k; ++i) G[i * k + i] += RDG__EPS * tr;
-    if (!rdg__cholsolve(G, k, lh)) for (i = 0; i < k; ++i) lh[i] = 0;
+    for (i = 0; i < k; ++i) G[i * kp + i] += RDG__EPS * tr;
+    if (!rdg__cholsolve(G, k, kp, lh)) for (i = 0; i < k; ++i) lh[i] = 0;
 }
 
-/* Reals of LM scratch per thread for dimension d. */
-RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 7 * d * d; }
+/* Reals of LM scratch per thread for dimension d (A and G: d x rdg__pad(d) each). */
+RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 5 * d * d + 2 * d * rdg__pad(d); }
 
 /* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows), each
    entry summed over the rows in order: row i from column i (rounded down to a whole vector)
@@ -4193,9 +4207,10 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     rdg_real *D = buf, *x1 = D + d, *xy = x1 + d, *r0 = xy + d, *r1 = r0 + d, *Lam = r1 + d;
     rdg_real *yv = Lam + d, *Bs = yv + d, *q0 = Bs + d, *q1 = q0 + d, *kv = q1 + d;
     rdg_real *lh = kv + d, *rE0 = lh + d, *rE1 = rE0 + d, *tmp = rE1 + d;
-    rdg_real *A = tmp + d, *Bm = A + d * d, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
+    size_t dp = rdg__pad(d);           /* A and G: rows dp apart (rdg__chol) */
+    rdg_real *A = tmp + d, *Bm = A + d * dp, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
-    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * d, *JtJ = xs + d, *xh = JtJ + d * d;
+    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * dp, *JtJ = xs + d, *xh = JtJ + d * d;
     int conv = 0, iters = 0, have_best, collapsing = 0, handed;
     rdg__scms_state sc = { 0, 0, 0 };
     /* SCMS and the tangent-frame Jacobian (rdg__jac_tan) need the d* + 1 top eigenpairs */
@@ -4263,13 +4278,13 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         for (j = 0; j < k; ++j) tmp[j] = lh[j] + rhop * rE0[j];
         for (i = 0; i < d; ++i) Bs[i] = xy[i] + kapp * c0 * q0[i];
         rdg__jtv(JE0, k, d, tmp, Bs, D);
-        for (i = 0; i < d; ++i) {
+        for (i = 0; i < d; ++i) {              /* A: the upper half */
             rdg_real kq = kapp * q0[i];
             D[i] = -D[i];
-            for (j = 0; j < d; ++j) A[i * d + j] = Bm[i * d + j] + rhop * JtJ[i * d + j] + kq * q0[j];
-            A[i * d + i] += mu;
+            for (j = i; j < d; ++j) A[i * dp + j] = Bm[i * d + j] + rhop * JtJ[i * d + j] + kq * q0[j];
+            A[i * dp + i] += mu;
         }
-        if (!rdg__cholsolve(A, d, D)) { mu *= 10; if (mu > RDG__R(1e12)) break; continue; }
+        if (!rdg__cholsolve(A, d, dp, D)) { mu *= 10; if (mu > RDG__R(1e12)) break; continue; }
         /* predicted change of phi on the undamped model; as A D = -grad it is
            -(D^T Bm D + 2 mu |D|^2 + rho' |JE D|^2 + kappa' (q.D)^2) */
         {

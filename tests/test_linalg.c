@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <float.h>
 
 #define MAXN 64
 
@@ -407,6 +408,73 @@ static void test_lu_singular(void) {
     }
 }
 
+/* The private Cholesky (rdg__chol, rdg__cholsolve, rdg__chol_rows: the LM solver's and the
+   tangent Jacobian's), on random SPD matrices A = G G^T + n I (cond up to ~10), at sizes around
+   the vector widths and with a wider leading dimension: U^T U = A in long double, the lower
+   half and the padding 0, the solves' residuals, the upper half alone read; failure on an
+   indefinite matrix and on NaN. */
+static void test_chol(void) {
+    static const size_t ns[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65 };
+    static double A[70 * 80], U[70 * 80], Y[70 * 70], Y0[70 * 70], b[70], x[70];
+    rdg_rng r;
+    size_t in, ex, i, j, k;
+    double worst_f = 0, worst_s = 0, worst_r = 0;
+    rdg_rng_init(&r, 23, 0);
+    for (in = 0; in < sizeof ns / sizeof *ns; in++) for (ex = 0; ex < 2; ex++) {
+        size_t n = ns[in], ld = rdg__pad(n) + ex * RDG__VW, zeros = 1;
+        double G[70 * 70], an = 0;
+        for (i = 0; i < n * n; i++) G[i] = rdg_rng_normal(&r);
+        for (i = 0; i < n; i++) for (j = 0; j < n; j++) {
+            long double s = 0;
+            for (k = 0; k < n; k++) s += (long double)G[i * n + k] * G[j * n + k];
+            A[i * ld + j] = (double)s + (i == j ? (double)n : 0);
+        }
+        for (i = 0; i < n * n; i++) an = fmax(an, fabs(A[(i / n) * ld + i % n]));
+        /* the lower half and the padding hold garbage: only the upper half may be read */
+        for (i = 0; i < n; i++) for (j = 0; j < ld; j++) U[i * ld + j] = j >= i && j < n ? A[i * ld + j] : 1e300;
+        CHECK(rdg__chol(U, n, ld) == 1, "chol n %zu ld %zu", n, ld);
+        for (i = 0; i < n; i++) for (j = 0; j < ld; j++) if ((j < i || j >= n) && U[i * ld + j] != 0) zeros = 0;
+        CHECK(zeros, "chol n %zu: lower half and padding 0", n);
+        for (i = 0; i < n; i++) for (j = i; j < n; j++) {        /* (U^T U)_ij = sum_{k <= i} U_ki U_kj */
+            long double s = 0;
+            for (k = 0; k <= i; k++) s += (long double)U[k * ld + i] * U[k * ld + j];
+            worst_f = fmax(worst_f, fabs((double)(s - A[i * ld + j])) / (an * DBL_EPSILON));
+        }
+        /* A x = b against b */
+        for (i = 0; i < n; i++) b[i] = x[i] = rdg_rng_normal(&r);
+        for (i = 0; i < n; i++) for (j = 0; j < ld; j++) U[i * ld + j] = j >= i && j < n ? A[i * ld + j] : -7;
+        CHECK(rdg__cholsolve(U, n, ld, x) == 1, "cholsolve n %zu", n);
+        for (i = 0; i < n; i++) {
+            long double s = 0, bn = 0;
+            for (j = 0; j < n; j++) { s += (long double)A[(i < j ? i : j) * ld + (i < j ? j : i)] * x[j]; bn += fabsl((long double)x[j]); }
+            worst_s = fmax(worst_s, fabs((double)(s - b[i])) / ((double)bn * an * DBL_EPSILON + 1e-300));
+        }
+        /* A X = Y0 for n right-hand sides (rdg__chol_rows on the factor) */
+        for (i = 0; i < n * n; i++) Y[i] = Y0[i] = rdg_rng_normal(&r);
+        rdg__chol_rows(U, n, ld, Y);
+        for (i = 0; i < n; i++) for (j = 0; j < n; j++) {
+            long double s = 0, xn = 0;
+            for (k = 0; k < n; k++) { s += (long double)A[(i < k ? i : k) * ld + (i < k ? k : i)] * Y[k * n + j]; xn += fabsl((long double)Y[k * n + j]); }
+            worst_r = fmax(worst_r, fabs((double)(s - Y0[i * n + j])) / ((double)xn * an * DBL_EPSILON + 1e-300));
+        }
+    }
+    printf("  chol: worst |U^T U - A| %.1f eps |A|, solve residual %.1f eps |A| |x|, %.1f with n right-hand sides\n",
+           worst_f, worst_s, worst_r);
+    CHECK(worst_f <= 8, "chol reconstruction %.3g eps", worst_f);
+    CHECK(worst_s <= 64, "cholsolve residual %.3g eps", worst_s);
+    CHECK(worst_r <= 64, "chol_rows residual %.3g eps", worst_r);
+    /* not positive definite: a negative pivot, and NaN */
+    {
+        double M[4 * 8] = { 0 };
+        M[0] = 1; M[1] = 2; M[8 + 1] = 1;                       /* [[1 2] [2 1]]: eigenvalues 3, -1 */
+        CHECK(rdg__chol(M, 2, 8) == 0, "chol indefinite");
+        M[0] = NAN; M[1] = 0; M[8 + 1] = 1;
+        CHECK(rdg__chol(M, 2, 8) == 0, "chol NaN pivot");
+        M[0] = 0;
+        CHECK(rdg__chol(M, 1, 8) == 0, "chol zero pivot");
+    }
+}
+
 int main(void) {
     test_eigh_random();
     test_eigh_repeated();
@@ -414,5 +482,6 @@ int main(void) {
     test_eigh_bad();
     test_lu_random();
     test_lu_singular();
+    test_chol();
     RDG_TEST_END("test_linalg");
 }
