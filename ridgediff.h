@@ -3903,8 +3903,8 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
     rdg_real *Vc = w->tw;          /* first: v_0 .. v_d* as contiguous rows (U comes later) */
     if (!rdg__frame_ok(w, ds)) return 0;
     gam = (w->mu[0] - w->mu[d - 1]) + (w->mu[ds - 1] - w->mu[ds]);
-    for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)          /* Mt = H */
-        Mt[i * d + j] = (as * w->C[i * d + j]) * as - (i == j ? RDG__R(1.0) / w->s2 : 0);
+    for (i = 0; i < d * d; ++i) Mt[i] = (as * w->C[i]) * as;   /* Mt = H (a loop that vectorises) */
+    for (i = 0; i < d; ++i) Mt[i * d + i] -= RDG__R(1.0) / w->s2;
     for (j = 0; j < d; ++j) w->qt[j] = 0;
     for (a = 0; a <= ds; ++a) for (i = 0; i < d; ++i) Vc[a * d + i] = w->V[i * d + a];
     for (a = 0; a < ds; ++a) {
@@ -3932,10 +3932,14 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
             for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) u[j] += vi * Y[i * d + j]; }
             for (i = 0; i < d; ++i) { rdg_real vi = Vc[l * d + i]; for (j = 0; j < d; ++j) Y[i * d + j] -= vi * u[j]; }
         }
-        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) {   /* K_a, upper half (rows dp apart) */
-            rdg_real s = -w->C[i * d + j];
-            for (l = 0; l < ds; ++l) s += gam * Vc[l * d + i] * Vc[l * d + j];
-            K[j * dp + i] = s + (i == j ? w->mu[a] : 0);
+        for (i = 0; i < d; ++i) {                  /* K_a, upper half (rows dp apart), by rows */
+            rdg_real *ki = K + i * dp;
+            for (j = i; j < d; ++j) ki[j] = -w->C[i * d + j];
+            for (l = 0; l < ds; ++l) {
+                rdg_real gv = gam * Vc[l * d + i];
+                for (j = i; j < d; ++j) ki[j] += gv * Vc[l * d + j];
+            }
+            ki[i] += w->mu[a];
         }
         if (!rdg__chol(K, d, dp)) return 0;
         rdg__chol_rows(K, d, dp, Y);               /* Y = K_a^-1 P_N S_a */
@@ -4105,22 +4109,36 @@ RDG__PRIVATE rdg_status rdg__popts_fill(const rdg_gmm *g, const rdg_project_opts
 }
 
 /* Least-squares multiplier lh = argmin |xy + JE^T lh| (JE: k x d), via the k x k normal
-   equations (G: room for k x rdg__pad(k)); 0 when they are singular. */
+   equations; 0 when they are singular. G = JE JE^T is one product of JE^T (copied to JT,
+   d x kp, kp = rdg__pad(k)) with itself through the outer-product kernel, and JE xy sums
+   rows of JT: no short dot products (G by k (k + 1) / 2 of them cost the LM loop ~5 %).
+   G: room for kp x kp, JT: d x kp. */
 RDG__PRIVATE void rdg__lsmult(const rdg_real *JE, size_t k, size_t d, const rdg_real *xy,
-                              rdg_real *G, rdg_real *lh) {
-    size_t i, j, kp = rdg__pad(k);
+                              rdg_real *G, rdg_real *JT, rdg_real *lh) {
+    size_t i, p, kp = rdg__pad(k);
     rdg_real tr = 0;
-    for (i = 0; i < k; ++i) {
-        for (j = 0; j <= i; ++j) G[j * kp + i] = rdg__dot(JE + i * d, JE + j * d, d);   /* upper half */
-        tr += G[i * kp + i];
-        lh[i] = -rdg__dot(JE + i * d, xy, d);
+    for (p = 0; p < d; ++p) {
+        rdg_real *jp = JT + p * kp;
+        for (i = 0; i < k; ++i) jp[i] = JE[i * d + p];
+        for (i = k; i < kp; ++i) jp[i] = 0;
+    }
+    for (i = 0; i < kp * kp; ++i) G[i] = 0;
+    rdg__k_atb(d, kp, 0, JT, JT, G, 0);
+    for (i = 0; i < k; ++i) { tr += G[i * kp + i]; lh[i] = 0; }
+    for (p = 0; p < d; ++p) {
+        rdg_real xp = xy[p];
+        for (i = 0; i < k; ++i) lh[i] -= xp * JT[p * kp + i];
     }
     for (i = 0; i < k; ++i) G[i * kp + i] += RDG__EPS * tr;
     if (!rdg__cholsolve(G, k, kp, lh)) for (i = 0; i < k; ++i) lh[i] = 0;
 }
 
-/* Reals of LM scratch per thread for dimension d (A and G: d x rdg__pad(d) each). */
-RDG__PRIVATE size_t rdg__lm_len(size_t d) { return 17 * d + 5 * d * d + 2 * d * rdg__pad(d); }
+/* Reals of LM scratch per thread for dimension d (A and JT: d x dp each, G: dp x dp,
+   dp = rdg__pad(d)). */
+RDG__PRIVATE size_t rdg__lm_len(size_t d) {
+    size_t dp = rdg__pad(d);
+    return 17 * d + 5 * d * d + 2 * d * dp + dp * dp;
+}
 
 /* out = JE^T JE (d x d) for JE (k x d), as a sum of row outer products (contiguous rows), each
    entry summed over the rows in order: row i from column i (rounded down to a whole vector)
@@ -4210,7 +4228,8 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     size_t dp = rdg__pad(d);           /* A and G: rows dp apart (rdg__chol) */
     rdg_real *A = tmp + d, *Bm = A + d * dp, *JE0 = Bm + d * d, *JE1 = JE0 + d * d, *G = JE1 + d * d;
     rdg_real s2 = cur->s2, rhop = po->rho * s2 * s2, kapp = po->kappa * s2 * s2;
-    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + d * dp, *JtJ = xs + d, *xh = JtJ + d * d;
+    rdg_real resid0 = 0, res0, res1, mu, nu, *sw, *xs = G + dp * dp, *JtJ = xs + d, *xh = JtJ + d * d;
+    rdg_real *JT = xh + d;             /* d x dp: JE^T for rdg__lsmult */
     int conv = 0, iters = 0, have_best, collapsing = 0, handed;
     rdg__scms_state sc = { 0, 0, 0 };
     /* SCMS and the tangent-frame Jacobian (rdg__jac_tan) need the d* + 1 top eigenpairs */
@@ -4245,7 +4264,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
     conv = 0;
     rdg__jtj(JE0, k, d, JtJ);
     for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
-    rdg__lsmult(JE0, k, d, xy, G, lh);
+    rdg__lsmult(JE0, k, d, xy, G, JT, lh);
     for (i = 0; i < d; ++i) {
         rdg_real s = 0;
         for (j = 0; j < k; ++j) s += cur->V[i * d + ds + j] * lh[j];
@@ -4320,7 +4339,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
                      && rdg__lm_jac(g, tr, ds, lmtan, JE1, q1, rE1)) {
                 rdg_real kkt1 = 0;
                 for (i = 0; i < d; ++i) Bs[i] = x1[i] - y[i];
-                rdg__lsmult(JE1, k, d, Bs, G, kv);
+                rdg__lsmult(JE1, k, d, Bs, G, JT, kv);
                 rdg__jtv(JE1, k, d, kv, Bs, Bs);
                 kkt1 = rdg__dot(Bs, Bs, d);
                 accept = RDG__SQRT(kkt1) < kkt;
@@ -4362,7 +4381,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
             memcpy(x, x1, d * sizeof(rdg_real));
             res0 = res1;
             for (i = 0; i < d; ++i) xy[i] = x[i] - y[i];
-            rdg__lsmult(JE0, k, d, xy, G, lh);
+            rdg__lsmult(JE0, k, d, xy, G, JT, lh);
             for (i = 0; i < d; ++i) {          /* Lam = E lh */
                 rdg_real s = 0;
                 for (j = 0; j < k; ++j) s += cur->V[i * d + ds + j] * lh[j];
