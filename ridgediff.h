@@ -4145,6 +4145,13 @@ RDG__PRIVATE size_t rdg__lm_len(size_t d) {
 RDG__PRIVATE void rdg__jtj(const rdg_real *JE, size_t k, size_t d, rdg_real *out) {
     size_t i, j;
     for (i = 0; i < d * d; ++i) out[i] = 0;
+    if (d % RDG__VW == 0) {
+        /* rows of whole vectors: the outer-product kernel's register tiles (lower half), then
+           mirrored (W2 LM profile: J^T J 2.9 % of the time by the row sums below, 1.3 % so) */
+        rdg__k_atb(k, d, 0, JE, JE, out, 1);
+        for (i = 0; i < d; ++i) for (j = i + 1; j < d; ++j) out[i * d + j] = out[j * d + i];
+        return;
+    }
     for (i = 0; i < d; ++i) rdg__rows_axpy(JE, d, JE + i, d, k, i / RDG__VW * RDG__VW, d, out + i * d);
     for (i = 0; i < d; ++i) for (j = 0; j < i; ++j) out[i * d + j] = out[j * d + i];
 }
