@@ -1188,25 +1188,33 @@ typedef float64x2_t rdg__v;
 /* d rounded up to a whole number of vectors. */
 RDG__PRIVATE size_t rdg__pad(size_t d) { return (d + RDG__VW - 1) / RDG__VW * RDG__VW; }
 
-/* e_i = -h |y - a x_i|^2 for cnt points stored as consecutive transposed panels (rdg__xt_build's
-   layout: xt[j RDG__PANEL + i] in the first, see rdg__pool_xt; xt may also point into a panel,
-   for points that end within it); returns max e_i. Any number of panels per call, so that the
-   per-call work (the max over vector lanes) is not paid per panel of a small d. */
+/* e_i = -h |y - a x_i|^2 for cnt <= RDG__PANEL points of one transposed panel
+   (xt[j RDG__PANEL + i], see rdg__pool_xt; xt may point into a panel, for points that end
+   within it); returns max e_i. */
+RDG__PRIVATE rdg_real rdg__dist_panel(const rdg_real *xt, size_t cnt, size_t d,
+                                      const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
+    size_t i, j;
+    rdg_real mx = -RDG__BIG;
+    for (i = 0; i < cnt; ++i) e[i] = 0;
+    for (j = 0; j < d; ++j) {
+        const rdg_real *row = xt + j * RDG__PANEL;
+        rdg_real yj = y[j];
+        for (i = 0; i < cnt; ++i) { rdg_real df = RDG__FMS(a, row[i], yj); e[i] = RDG__FMA(df, df, e[i]); }
+    }
+    for (i = 0; i < cnt; ++i) { e[i] = -h * e[i]; if (e[i] > mx) mx = e[i]; }
+    return mx;
+}
+
+/* The same for cnt points of consecutive panels (rdg__xt_build's layout), any number of them
+   per call, so that the per-call work (the vector kernels' max over lanes) is not paid per
+   panel of a small d. */
 RDG__PRIVATE rdg_real rdg__k_dist_ref(const rdg_real *xt, size_t cnt, size_t d,
                                       const rdg_real *y, rdg_real a, rdg_real h, rdg_real *e) {
-    size_t i, j, p;
+    size_t p;
     rdg_real mx = -RDG__BIG;
     for (p = 0; p < cnt; p += RDG__PANEL) {
-        const rdg_real *pan = xt + p * d;
-        rdg_real *ep = e + p;
-        size_t m = cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL;
-        for (i = 0; i < m; ++i) ep[i] = 0;
-        for (j = 0; j < d; ++j) {
-            const rdg_real *row = pan + j * RDG__PANEL;
-            rdg_real yj = y[j];
-            for (i = 0; i < m; ++i) { rdg_real df = RDG__FMS(a, row[i], yj); ep[i] = RDG__FMA(df, df, ep[i]); }
-        }
-        for (i = 0; i < m; ++i) { ep[i] = -h * ep[i]; if (ep[i] > mx) mx = ep[i]; }
+        rdg_real m2 = rdg__dist_panel(xt + p * d, cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL, d, y, a, h, e + p);
+        if (m2 > mx) mx = m2;
     }
     return mx;
 }
@@ -1255,27 +1263,35 @@ RDG__PRIVATE rdg_real rdg__k_dist_idx(const rdg_real *X, size_t d, const size_t 
     return mx;
 }
 
-/* e_i = min(0, c1 y.x_i - c2 |x_i|^2 - c0) for a panel (the expanded square: one FMA per
-   coordinate instead of two; see rdg__square_ok for when its rounding is acceptable). */
+/* e_i = min(0, c1 y.x_i - c2 |x_i|^2 - c0) for one panel, as rdg__dist_panel (the expanded
+   square: one FMA per coordinate instead of two; see rdg__square_ok for when its rounding is
+   acceptable). */
+RDG__PRIVATE rdg_real rdg__dot_panel(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
+                                     const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
+    size_t i, j;
+    rdg_real mx = -RDG__BIG;
+    for (i = 0; i < cnt; ++i) e[i] = 0;
+    for (j = 0; j < d; ++j) {
+        const rdg_real *row = xt + j * RDG__PANEL;
+        rdg_real yj = y[j];
+        for (i = 0; i < cnt; ++i) e[i] = RDG__FMA(yj, row[i], e[i]);
+    }
+    for (i = 0; i < cnt; ++i) {
+        rdg_real v = RDG__FMS(c2, xx[i], c1 * e[i]) - c0;
+        e[i] = v < 0 ? v : 0;
+        if (e[i] > mx) mx = e[i];
+    }
+    return mx;
+}
+
+/* The same for cnt points of consecutive panels, as rdg__k_dist_ref. */
 RDG__PRIVATE rdg_real rdg__k_dot_ref(const rdg_real *xt, const rdg_real *xx, size_t cnt, size_t d,
                                      const rdg_real *y, rdg_real c1, rdg_real c2, rdg_real c0, rdg_real *e) {
-    size_t i, j, p;
+    size_t p;
     rdg_real mx = -RDG__BIG;
     for (p = 0; p < cnt; p += RDG__PANEL) {
-        const rdg_real *pan = xt + p * d;
-        rdg_real *ep = e + p;
-        size_t m = cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL;
-        for (i = 0; i < m; ++i) ep[i] = 0;
-        for (j = 0; j < d; ++j) {
-            const rdg_real *row = pan + j * RDG__PANEL;
-            rdg_real yj = y[j];
-            for (i = 0; i < m; ++i) ep[i] = RDG__FMA(yj, row[i], ep[i]);
-        }
-        for (i = 0; i < m; ++i) {
-            rdg_real v = RDG__FMS(c2, xx[p + i], c1 * ep[i]) - c0;
-            ep[i] = v < 0 ? v : 0;
-            if (ep[i] > mx) mx = ep[i];
-        }
+        rdg_real m2 = rdg__dot_panel(xt + p * d, xx + p, cnt - p < RDG__PANEL ? cnt - p : RDG__PANEL, d, y, c1, c2, c0, e + p);
+        if (m2 > mx) mx = m2;
     }
     return mx;
 }
@@ -1374,7 +1390,7 @@ RDG__PRIVATE void rdg__k_dotq_ref(const rdg_real *xt, const rdg_real *xx, size_t
     for (i = 0; i < cnt; i += RDG__PANEL)
         for (q = 0; q < RDG__QB; ++q) {
             size_t m = cnt - i < RDG__PANEL ? cnt - i : RDG__PANEL;
-            rdg_real m2 = rdg__k_dot_ref(xt + i * d, xx + i, m, d, y[q], c1, c2, c0[q], e[q] + i);
+            rdg_real m2 = rdg__dot_panel(xt + i * d, xx + i, m, d, y[q], c1, c2, c0[q], e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
 }
@@ -1667,7 +1683,7 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
     RDG__VST(t, vmx);
     for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
     if (i < cnt) {
-        rdg_real m2 = rdg__k_dist_ref(RDG__PAN(xt, i, d), cnt - i, d, y, a, h, e + i);
+        rdg_real m2 = rdg__dist_panel(RDG__PAN(xt, i, d), cnt - i, d, y, a, h, e + i);
         if (m2 > mx) mx = m2;
     }
     return mx;
@@ -1861,7 +1877,7 @@ RDG__PRIVATE rdg_real rdg__k_dot_simd(const rdg_real *xt, const rdg_real *xx, si
     RDG__VST(t, vmx);
     for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
     if (i < cnt) {
-        rdg_real m2 = rdg__k_dot_ref(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y, c1, c2, c0, e + i);
+        rdg_real m2 = rdg__dot_panel(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y, c1, c2, c0, e + i);
         if (m2 > mx) mx = m2;
     }
     return mx;
@@ -1893,7 +1909,7 @@ RDG__PRIVATE void rdg__k_distq_simd(const rdg_real *xt, size_t cnt, size_t d, co
         RDG__VST(t, vm[q]);
         for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
         if (i < cnt) {
-            rdg_real m2 = rdg__k_dist_ref(RDG__PAN(xt, i, d), cnt - i, d, y[q], a, h, e[q] + i);
+            rdg_real m2 = rdg__dist_panel(RDG__PAN(xt, i, d), cnt - i, d, y[q], a, h, e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
     }
@@ -1977,7 +1993,7 @@ RDG__PRIVATE void rdg__k_dotq_simd(const rdg_real *xt, const rdg_real *xx, size_
         RDG__VST(t, vm[q]);
         for (l = 0; l < RDG__VW; ++l) if (t[l] > mx[q]) mx[q] = t[l];
         if (i < cnt) {
-            rdg_real m2 = rdg__k_dot_ref(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y[q], c1, c2, c0[q], e[q] + i);
+            rdg_real m2 = rdg__dot_panel(RDG__PAN(xt, i, d), xx + i, cnt - i, d, y[q], c1, c2, c0[q], e[q] + i);
             if (m2 > mx[q]) mx[q] = m2;
         }
     }
