@@ -1105,11 +1105,12 @@ typedef __m512d rdg__v;
 #  define RDG__VMUL(a, b) _mm512_mul_pd(a, b)
 #  define RDG__VSUB(a, b) _mm512_sub_pd(a, b)
 #  define RDG__VADD(a, b) _mm512_add_pd(a, b)
-#  define RDG__VMAX(a, b) _mm512_maskz_max_pd((__mmask8)0xFF, a, b)   /* g++ 12: no undefined-vector warning */
-#  define RDG__VMIN(a, b) _mm512_maskz_min_pd((__mmask8)0xFF, a, b)
+#  define RDG__M8 ((__mmask8)0xFF)   /* all lanes: the masked forms avoid g++ 12's undefined-vector warning */
+#  define RDG__VMAX(a, b) _mm512_maskz_max_pd(RDG__M8, a, b)
+#  define RDG__VMIN(a, b) _mm512_maskz_min_pd(RDG__M8, a, b)
 #  define RDG__VANYGE(v, c) (_mm512_cmp_pd_mask(v, _mm512_set1_pd(c), _CMP_GE_OQ) != 0)
 #  define RDG__VKEEPGE(v, e, c) _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(e, c, _CMP_GE_OQ), v)   /* v where e >= c, else 0 */
-#  define RDG__VROUND(a) _mm512_maskz_roundscale_pd((__mmask8)0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#  define RDG__VROUND(a) _mm512_maskz_roundscale_pd(RDG__M8, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #  define RDG__SIMD_NAME "avx512"
 #elif !defined(RDG_NO_SIMD) && !defined(RDG_REAL_FLOAT) && defined(__AVX2__) && defined(__FMA__)
 #  include <immintrin.h>
@@ -1235,6 +1236,19 @@ RDG__PRIVATE rdg_real rdg__k_dist_rows(const rdg_real *X, size_t cnt, size_t d, 
     return mx;
 }
 
+/* Transposed panels (RDG__PAN layout) of the rows idx[0..m) of X, padded to mp >= m points
+   with copies of the last (whose distances then equal its own, so a kernel may run over whole
+   vectors without changing the largest); points i0..mp-1 only, m >= 1. */
+RDG__PRIVATE void rdg__k_panrows_ref(const rdg_real *X, size_t d, const size_t *idx, size_t m, size_t i0,
+                                     size_t mp, rdg_real *xt) {
+    size_t i, j;
+    for (i = i0; i < mp; ++i) {
+        const rdg_real *xi = X + idx[i < m ? i : m - 1] * d;
+        rdg_real *pan = RDG__PAN(xt, i, d);
+        for (j = 0; j < d; ++j) pan[j * RDG__PANEL] = xi[j];
+    }
+}
+
 /* The same for the listed points idx[0..m): four independent chains, each point summed over j
    in order with the panel kernel's rounding, so every e_k is bit-identical to a full scan's. */
 RDG__PRIVATE rdg_real rdg__k_dist_idx(const rdg_real *X, size_t d, const size_t *idx, size_t m,
@@ -1313,6 +1327,19 @@ RDG__PRIVATE void rdg__k_distq_ref(const rdg_real *xt, size_t cnt, size_t d, con
     }
 }
 
+#if RDG__IDX8
+/* Set bits of a lane mask. */
+RDG__PRIVATE unsigned rdg__popc8(unsigned kb) {
+#  if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_popcount(kb);
+#  else
+    unsigned c = 0;
+    while (kb) { c += kb & 1u; kb >>= 1; }
+    return c;
+#  endif
+}
+#endif
+
 /* Keeps e_k >= cut: compacted in place (e[nk] = e_k, idx[nk] = src ? src[k] : k, ascending);
    returns nk, and *first = the first k with e_k == emax (m if none). Blocks of RDG__VW values
    with nothing to keep are skipped after one vector compare (late in sampling or at small t
@@ -1340,11 +1367,7 @@ RDG__PRIVATE size_t rdg__k_compact(rdg_real *e, size_t m, const size_t *src, rdg
                      : _mm512_add_epi64(_mm512_set1_epi64((long long)k), iota);
             _mm512_storeu_pd(e + nk, _mm512_maskz_compress_pd(keep, v));
             _mm512_storeu_si512((void *)(idx + nk), _mm512_maskz_compress_epi64(keep, iv));
-#if defined(__GNUC__) || defined(__clang__)
-            c = (unsigned)__builtin_popcount(kb);
-#else
-            while (kb) { c += kb & 1u; kb >>= 1; }
-#endif
+            c = rdg__popc8(kb);
             nk += c;
         }
     }
@@ -1679,6 +1702,16 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
         RDG__VST(e + i, s0); RDG__VST(e + i + RDG__VW, s1);
         vmx = RDG__VMAX(vmx, RDG__VMAX(s0, s1));
     }
+    for (; i + RDG__VW <= cnt; i += RDG__VW) {   /* one chain: the last vector of a padded set */
+        rdg__v s0 = RDG__VSET(0.0);
+        for (j = 0; j < d; ++j) {
+            rdg__v d0 = RDG__VFNMA(va, RDG__VLD(RDG__PAN(xt, i, d) + j * RDG__PANEL), RDG__VSET(y[j]));
+            s0 = RDG__VFMA(d0, d0, s0);
+        }
+        s0 = RDG__VMUL(s0, vh);
+        RDG__VST(e + i, s0);
+        vmx = RDG__VMAX(vmx, s0);
+    }
     RDG__VST(t, vmx);
     for (l = 0; l < RDG__VW; ++l) if (t[l] > mx) mx = t[l];
     if (i < cnt) {
@@ -1686,6 +1719,63 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
         if (m2 > mx) mx = m2;
     }
     return mx;
+}
+
+/* rdg__k_panrows_ref through in-register transposes of RDG__VW x RDG__VW blocks: RDG__VW
+   rows' RDG__VW coordinates loaded as vectors, stored as RDG__VW panel rows (a scalar store
+   per coordinate before: 46 % of the candidate-set build). A block of RDG__VW points never
+   straddles two panels (RDG__VW divides RDG__PANEL). */
+RDG__PRIVATE void rdg__k_panrows_simd(const rdg_real *X, size_t d, const size_t *idx, size_t m, size_t mp,
+                                      rdg_real *xt) {
+    size_t i = 0, j, l;
+    for (; i + RDG__VW <= mp; i += RDG__VW) {
+        const rdg_real *r[RDG__VW];
+        rdg_real *pan = RDG__PAN(xt, i, d);
+        for (l = 0; l < RDG__VW; ++l) r[l] = X + idx[i + l < m ? i + l : m - 1] * d;
+        for (j = 0; j + RDG__VW <= d; j += RDG__VW) {
+#  if RDG__VW == 8
+            const __m512i pa = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), pb = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+            __m512d r0 = _mm512_loadu_pd(r[0] + j), r1 = _mm512_loadu_pd(r[1] + j), r2 = _mm512_loadu_pd(r[2] + j);
+            __m512d r3 = _mm512_loadu_pd(r[3] + j), r4 = _mm512_loadu_pd(r[4] + j), r5 = _mm512_loadu_pd(r[5] + j);
+            __m512d r6 = _mm512_loadu_pd(r[6] + j), r7 = _mm512_loadu_pd(r[7] + j);
+            /* pairs of rows interleaved (t0: columns 0 2 4 6 of rows 0, 1; t1: 1 3 5 7), then
+               quads (u0: columns 0 and 4 of rows 0-3), then the halves of two quads */
+            __m512d t0 = _mm512_maskz_unpacklo_pd(RDG__M8, r0, r1), t1 = _mm512_maskz_unpackhi_pd(RDG__M8, r0, r1);
+            __m512d t2 = _mm512_maskz_unpacklo_pd(RDG__M8, r2, r3), t3 = _mm512_maskz_unpackhi_pd(RDG__M8, r2, r3);
+            __m512d t4 = _mm512_maskz_unpacklo_pd(RDG__M8, r4, r5), t5 = _mm512_maskz_unpackhi_pd(RDG__M8, r4, r5);
+            __m512d t6 = _mm512_maskz_unpacklo_pd(RDG__M8, r6, r7), t7 = _mm512_maskz_unpackhi_pd(RDG__M8, r6, r7);
+            __m512d u0 = _mm512_permutex2var_pd(t0, pa, t2), u2 = _mm512_permutex2var_pd(t0, pb, t2);
+            __m512d u1 = _mm512_permutex2var_pd(t1, pa, t3), u3 = _mm512_permutex2var_pd(t1, pb, t3);
+            __m512d u4 = _mm512_permutex2var_pd(t4, pa, t6), u6 = _mm512_permutex2var_pd(t4, pb, t6);
+            __m512d u5 = _mm512_permutex2var_pd(t5, pa, t7), u7 = _mm512_permutex2var_pd(t5, pb, t7);
+            rdg_real *o = pan + j * RDG__PANEL;
+            _mm512_storeu_pd(o, _mm512_maskz_shuffle_f64x2(RDG__M8, u0, u4, 0x44));
+            _mm512_storeu_pd(o + RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u1, u5, 0x44));
+            _mm512_storeu_pd(o + 2 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u2, u6, 0x44));
+            _mm512_storeu_pd(o + 3 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u3, u7, 0x44));
+            _mm512_storeu_pd(o + 4 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u0, u4, 0xEE));
+            _mm512_storeu_pd(o + 5 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u1, u5, 0xEE));
+            _mm512_storeu_pd(o + 6 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u2, u6, 0xEE));
+            _mm512_storeu_pd(o + 7 * RDG__PANEL, _mm512_maskz_shuffle_f64x2(RDG__M8, u3, u7, 0xEE));
+#  elif RDG__VW == 4
+            __m256d r0 = _mm256_loadu_pd(r[0] + j), r1 = _mm256_loadu_pd(r[1] + j);
+            __m256d r2 = _mm256_loadu_pd(r[2] + j), r3 = _mm256_loadu_pd(r[3] + j);
+            __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+            __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+            rdg_real *o = pan + j * RDG__PANEL;
+            _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+            _mm256_storeu_pd(o + RDG__PANEL, _mm256_permute2f128_pd(t1, t3, 0x20));
+            _mm256_storeu_pd(o + 2 * RDG__PANEL, _mm256_permute2f128_pd(t0, t2, 0x31));
+            _mm256_storeu_pd(o + 3 * RDG__PANEL, _mm256_permute2f128_pd(t1, t3, 0x31));
+#  else
+            float64x2_t r0 = vld1q_f64(r[0] + j), r1 = vld1q_f64(r[1] + j);
+            vst1q_f64(pan + j * RDG__PANEL, vzip1q_f64(r0, r1));
+            vst1q_f64(pan + (j + 1) * RDG__PANEL, vzip2q_f64(r0, r1));
+#  endif
+        }
+        for (; j < d; ++j) for (l = 0; l < RDG__VW; ++l) pan[j * RDG__PANEL + l] = r[l][j];
+    }
+    if (i < mp) rdg__k_panrows_ref(X, d, idx, m, i, mp, xt);
 }
 
 RDG__PRIVATE rdg_real rdg__k_exp_simd(rdg_real *e, size_t n, rdg_real shift) {
@@ -2062,6 +2152,7 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
             }
 }
 #  define rdg__k_dist rdg__k_dist_simd
+#  define rdg__k_panrows rdg__k_panrows_simd
 #  define rdg__k_expcut rdg__k_expcut_simd
 #  define rdg__k_dotq rdg__k_dotq_simd
 #  define rdg__k_wsumq rdg__k_wsumq_simd
@@ -2074,6 +2165,7 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 #  define rdg__k_ab rdg__k_ab_simd
 #else
 #  define rdg__k_dist rdg__k_dist_ref
+#  define rdg__k_panrows(X, d, idx, m, mp, xt) rdg__k_panrows_ref(X, d, idx, m, 0, mp, xt)
 #  define rdg__k_expcut rdg__k_expcut_ref
 #  define rdg__k_dotq rdg__k_dotq_ref
 #  define rdg__k_wsumq rdg__k_wsumq_ref
@@ -3394,6 +3486,44 @@ RDG__PRIVATE void rdg__eval_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
     else rdg__eval_tail(g, x, w, 0, NULL, g->n, emax);
 }
 
+/* Number of e_i >= thr (NaN never), whole vectors at a time (exact: a double counts to 2^53). */
+RDG__PRIVATE size_t rdg__count_ge(const rdg_real *e, size_t n, rdg_real thr) {
+    size_t i = 0, m = 0;
+#if RDG__VW > 1
+    rdg__v acc = RDG__VSET(0.0), one = RDG__VSET(1.0), vt = RDG__VSET(thr);
+    for (; i + RDG__VW <= n; i += RDG__VW) acc = RDG__VADD(acc, RDG__VKEEPGE(one, RDG__VLD(e + i), vt));
+    m = (size_t)rdg__vsum(acc);
+#endif
+    for (; i < n; ++i) m += e[i] >= thr;
+    return m;
+}
+
+/* The indices i with e_i >= thr, ascending, into idx (room for n); returns their number.
+   Vectors with none are skipped; AVX-512 compresses the indices of 8 at a time (the full
+   store may run past the count, never past the 8 lanes loaded: the count is <= i). */
+RDG__PRIVATE size_t rdg__list_ge(const rdg_real *e, size_t n, rdg_real thr, size_t *idx) {
+    size_t i = 0, i1, m = 0;
+#if RDG__IDX8
+    const __m512d vt = _mm512_set1_pd(thr);
+    const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    for (; i + 8 <= n; i += 8) {
+        __mmask8 keep = _mm512_cmp_pd_mask(_mm512_loadu_pd(e + i), vt, _CMP_GE_OQ);
+        unsigned kb = (unsigned)keep;
+        if (!kb) continue;
+        _mm512_storeu_si512((void *)(idx + m), _mm512_maskz_compress_epi64(keep, _mm512_add_epi64(_mm512_set1_epi64((long long)i), iota)));
+        m += rdg__popc8(kb);
+    }
+#endif
+    for (; i < n; i = i1) {
+        i1 = i + RDG__VW <= n ? i + RDG__VW : n;
+#if RDG__VW > 1
+        if (i1 - i == RDG__VW && !RDG__VANYGE(RDG__VLD(e + i), thr)) continue;
+#endif
+        for (; i < i1; ++i) { idx[m] = i; m += e[i] >= thr; }
+    }
+    return m;
+}
+
 /* Candidate sets: the set of points that can carry weight, reused from one evaluation to the
    next (the exact model's trajectories, W3 of tools/bench; projections at fixed t, W2). A full
    scan at (y0, a0, s0^2) keeps the
@@ -3406,6 +3536,8 @@ RDG__PRIVATE void rdg__eval_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
    distances of S are computed with the same rounding). Otherwise, a full scan rebuilds S. */
 typedef struct rdg__cand {
     size_t *idx, m;            /* candidates, ascending; room for N                          */
+    size_t mp;                 /* m rounded up to whole vectors when N has room for it: the
+                                  panels' points, the last repeated                           */
     rdg_real *y0;              /* d: the point of the scan that built the set                */
     rdg_real *xt;              /* the candidates as transposed panels (room: rdg__cand_xt_len),
                                   so their distances take the panel kernel; NULL: by index    */
@@ -3440,7 +3572,7 @@ RDG__PRIVATE int rdg__cand_eval(const rdg_gmm *g, rdg_real xmax, const rdg_real 
     for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
     if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
     if (c->xt)             /* the panel kernel: the same rounding as rdg__k_dist_idx */
-        emax = rdg__k_dist(c->xt, c->m, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
+        emax = rdg__k_dist(c->xt, c->mp, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
     else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
     rdg__eval_tail(g, y, w, want_cov, c->idx, c->m, emax);
     return 1;
@@ -3461,7 +3593,7 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     /* e_i = -r_i^2 / (2 s^2); margin D = sqrt(2 s^2 drop) / 4; the set is built with a relative
        slack of 1e-6 on the radius and the margin test keeps 1e-6 in hand, far above the
        rounding of the distances */
-    size_t n = g->n, i, m;
+    size_t n = g->n, m;
     rdg_real rho2 = RDG__R(2.0) * s2 * g->drop, R0 = RDG__SQRT(-RDG__R(2.0) * s2 * emax + rho2);
     rdg_real D = RDG__R(0.25) * RDG__SQRT(rho2), Rc = (R0 + RDG__R(2.0) * D) * (1 + RDG__R(1e-6));
     rdg_real thr = -(Rc * Rc) / (RDG__R(2.0) * s2);
@@ -3469,19 +3601,15 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     /* while the last set held more than half the points, wait for s^2 to shrink by a fifth
        before building again (no set is used meanwhile: full scans, exact as ever) */
     if (patient && c->m > n / 2 && c->s20 > 0 && s2 > RDG__R(0.8) * c->s20) { c->valid = 0; return; }
-    /* count first (a loop compilers vectorise); the indices only for a set that will be used */
-    for (i = 0, m = 0; i < n; ++i) m += e[i] >= thr;
+    /* count first; the indices only for a set that will be used */
+    m = rdg__count_ge(e, n, thr);
     c->m = m;
     c->valid = m <= n / RDG__CAND_MAXFRAC;
-    if (c->valid)
-        for (i = 0, m = 0; i < n; ++i) { c->idx[m] = i; m += e[i] >= thr; }
-    if (c->valid && c->xt)            /* panels of RDG__PANEL candidates, d x RDG__PANEL each */
-        for (i = 0; i < m; ++i) {
-            size_t j, d = g->d;
-            const rdg_real *xi = g->x + c->idx[i] * d;
-            rdg_real *pan = RDG__PAN(c->xt, i, d);
-            for (j = 0; j < d; ++j) pan[j * RDG__PANEL] = xi[j];
-        }
+    if (c->valid) rdg__list_ge(e, n, thr, c->idx);
+    c->mp = (m + RDG__VW - 1) / RDG__VW * RDG__VW;
+    if (c->mp > n) c->mp = m;         /* w->w holds N log-weights */
+    if (c->valid && c->xt && m > 0)   /* panels of RDG__PANEL candidates, d x RDG__PANEL each */
+        rdg__k_panrows(g->x, g->d, c->idx, m, c->mp, c->xt);
     memcpy(c->y0, y, g->d * sizeof(rdg_real));
     c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
 }

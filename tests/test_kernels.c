@@ -612,6 +612,56 @@ static void compact(void) {
     CHECK(bad == 0, "compact: %zu of %zu cases differ from the reference loop", bad, cases);
 }
 
+/* The candidate-set build's pieces against plain loops: the count and list of e_i >= thr
+   (NaN never kept; runs with none, some and all kept), and the transposed panels of the
+   listed rows, padded with the last row (the vector kernel against the reference, and the
+   reference against RDG__PAN written out). */
+static void set_lists(void) {
+    static const size_t ns[] = { 1, 7, 8, 9, 31, 32, 33, 100, 257 };
+    static const size_t ds[] = { 1, 3, 4, 8, 9, 16, 31, 32, 33 };
+    static const double dens[] = { 0, 0.1, 0.5, 1 };
+    size_t in, id, k, bad = 0, badp = 0, cases = 0;
+    rdg_rng r;
+    rdg_rng_init(&r, 78, 2);
+    for (in = 0; in < sizeof ns / sizeof *ns; ++in) for (k = 0; k < sizeof dens / sizeof *dens; ++k) {
+        size_t n = ns[in], i, m = 0, cnt, nl, ref[257];
+        rdg_real e[257], thr = -1;
+        for (i = 0; i < n; ++i) {
+            e[i] = (double)rdg_rng_uniform(&r) < dens[k] ? (rdg_real)-rdg_rng_uniform(&r) : (rdg_real)(-2 - rdg_rng_uniform(&r));
+            if (i % 29 == 3) e[i] = (rdg_real)NAN;
+            if (i % 31 == 4) e[i] = thr;                       /* equal to the threshold: kept */
+            if (e[i] >= thr) ref[m++] = i;
+        }
+        {
+            size_t idx[257];
+            cnt = rdg__count_ge(e, n, thr);
+            nl = rdg__list_ge(e, n, thr, idx);
+            if (cnt != m || nl != m || memcmp(idx, ref, m * sizeof *idx)) ++bad;
+        }
+        ++cases;
+        if (m == 0) continue;
+        for (id = 0; id < sizeof ds / sizeof *ds; ++id) {
+            size_t d = ds[id], mp = m + 5, j, np = (mp + RDG__PANEL - 1) / RDG__PANEL * RDG__PANEL;
+            rdg_real *X = (rdg_real *)malloc(n * d * sizeof(rdg_real));
+            rdg_real *p1 = (rdg_real *)malloc(np * d * sizeof(rdg_real)), *p2 = (rdg_real *)malloc(np * d * sizeof(rdg_real));
+            if (!X || !p1 || !p2) { CHECK(0, "malloc"); free(X); free(p1); free(p2); return; }
+            fill(&r, X, n * d, 1.0);
+            memset(p1, 0, np * d * sizeof(rdg_real)); memset(p2, 0, np * d * sizeof(rdg_real));
+            rdg__k_panrows_ref(X, d, ref, m, 0, mp, p1);
+            for (i = 0; i < mp; ++i) for (j = 0; j < d; ++j)
+                if (RDG__PAN(p1, i, d)[j * RDG__PANEL] != X[ref[i < m ? i : m - 1] * d + j]) { ++badp; i = mp; break; }
+#if RDG__VW > 1
+            rdg__k_panrows_simd(X, d, ref, m, mp, p2);
+            if (memcmp(p1, p2, np * d * sizeof(rdg_real))) ++badp;
+#endif
+            free(X); free(p1); free(p2);
+        }
+    }
+    printf("  candidate lists and panels: %zu cases (%s)\n", cases, RDG__SIMD_NAME);
+    CHECK(bad == 0, "count_ge / list_ge: %zu of %zu cases differ from plain loops", bad, cases);
+    CHECK(badp == 0, "panrows: %zu cases differ from the reference layout", badp);
+}
+
 /* Projections through candidate sets (panels, or by index) against full scans: the same bits,
    points and reports, with the sets in use for most evaluations. A noisy closed curve in
    d = 20 at t = 0.05 (LM on the top of the spectrum) and d = 3 (whole frame). */
@@ -674,6 +724,7 @@ int main(void) {
     dotq_panels();
     boxmuller();
     compact();
+    set_lists();
     sampler_sets();
     project_sets();
     odd_shapes();
