@@ -1588,6 +1588,16 @@ RDG__PRIVATE void rdg__k_ab_ref(size_t P, size_t dp, size_t d, const rdg_real *A
     }
 }
 
+/* out[p] = A[p dp ..] . v for p < P (rows and v padded to dp with zeros). */
+RDG__PRIVATE void rdg__k_rowdot_ref(size_t P, size_t dp, const rdg_real *A, const rdg_real *v, rdg_real *out) {
+    size_t p, j;
+    for (p = 0; p < P; ++p) {
+        rdg_real sum = 0;
+        for (j = 0; j < dp; ++j) sum += A[p * dp + j] * v[j];
+        out[p] = sum;
+    }
+}
+
 /* Jacobi rotation of two rows: x <- x - s (y + tau x), y <- y + s (x - tau y), n entries
    (Rutishauser's form of [c -s; s c] applied to the pair, see rdg__jacobi). */
 RDG__PRIVATE void rdg__k_rot_ref(rdg_real *x, rdg_real *y, size_t n, rdg_real s, rdg_real tau) {
@@ -1664,6 +1674,26 @@ RDG__PRIVATE rdg_real rdg__vsum(rdg__v v) {
     RDG__VST(t, v);
     for (l = 0; l < RDG__VW; ++l) s += t[l];
     return s;
+}
+
+/* rdg__k_rowdot_ref with four rows at a time (four FMA chains) and whole vectors. */
+RDG__PRIVATE void rdg__k_rowdot_simd(size_t P, size_t dp, const rdg_real *A, const rdg_real *v, rdg_real *out) {
+    size_t p = 0, j;
+    for (; p + 4 <= P; p += 4) {
+        const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp;
+        rdg__v s0 = RDG__VSET(0.0), s1 = s0, s2 = s0, s3 = s0;
+        for (j = 0; j < dp; j += RDG__VW) {
+            rdg__v vj = RDG__VLD(v + j);
+            s0 = RDG__VFMA(RDG__VLD(a0 + j), vj, s0); s1 = RDG__VFMA(RDG__VLD(a1 + j), vj, s1);
+            s2 = RDG__VFMA(RDG__VLD(a2 + j), vj, s2); s3 = RDG__VFMA(RDG__VLD(a3 + j), vj, s3);
+        }
+        out[p] = rdg__vsum(s0); out[p + 1] = rdg__vsum(s1); out[p + 2] = rdg__vsum(s2); out[p + 3] = rdg__vsum(s3);
+    }
+    for (; p < P; ++p) {
+        rdg__v s0 = RDG__VSET(0.0);
+        for (j = 0; j < dp; j += RDG__VW) s0 = RDG__VFMA(RDG__VLD(A + p * dp + j), RDG__VLD(v + j), s0);
+        out[p] = rdg__vsum(s0);
+    }
 }
 
 RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
@@ -2163,6 +2193,7 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 #  define rdg__k_wsum_any rdg__k_wsum_simd
 #  define rdg__k_atb rdg__k_atb_simd
 #  define rdg__k_ab rdg__k_ab_simd
+#  define rdg__k_rowdot rdg__k_rowdot_simd
 #else
 #  define rdg__k_dist rdg__k_dist_ref
 #  define rdg__k_panrows(X, d, idx, m, mp, xt) rdg__k_panrows_ref(X, d, idx, m, 0, mp, xt)
@@ -2176,6 +2207,7 @@ RDG__PRIVATE void rdg__k_wsumq_simd(const rdg_real *X, size_t n, size_t d, const
 #  define rdg__k_wsum_any rdg__k_wsum_ref
 #  define rdg__k_atb rdg__k_atb_ref
 #  define rdg__k_ab rdg__k_ab_ref
+#  define rdg__k_rowdot rdg__k_rowdot_ref
 #endif
 
 /* Box-Muller's transcendentals without libm, so that the normal stream is the same with every
@@ -4044,26 +4076,35 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
     rdg_real as = w->a / w->s2, gam, *K = w->acc, *Y = w->den, *Mt = w->M;   /* K: S_a's acc, once summed */
     rdg_real *U = w->tw, *bt = U + ds * d, *Qf = bt + ds;   /* reflectors, then Q */
     rdg_real *Vc = w->tw;          /* first: v_0 .. v_d* as contiguous rows (U comes later) */
+    rdg_real *vap = w->tc, *vdp = w->tc + dp;   /* v_a and v_d* padded to dp */
     if (!rdg__frame_ok(w, ds)) return 0;
     gam = (w->mu[0] - w->mu[d - 1]) + (w->mu[ds - 1] - w->mu[ds]);
     for (i = 0; i < d * d; ++i) Mt[i] = (as * w->C[i]) * as;   /* Mt = H (a loop that vectorises) */
     for (i = 0; i < d; ++i) Mt[i * d + i] -= RDG__R(1.0) / w->s2;
     for (j = 0; j < d; ++j) w->qt[j] = 0;
     for (a = 0; a <= ds; ++a) for (i = 0; i < d; ++i) Vc[a * d + i] = w->V[i * d + a];
+    for (i = 0; i < dp; ++i) {                     /* v_ds, padded, for the row dots */
+        vdp[i] = i < d ? Vc[ds * d + i] : 0;
+        vap[i] = 0;
+    }
     for (a = 0; a < ds; ++a) {
         rdg_real ga = rdg__dot(Vc + a * d, w->g, d);
         for (i = 0; i < dp * dp; ++i) w->acc[i] = 0;
+        for (i = 0; i < d; ++i) vap[i] = Vc[a * d + i];
         for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {      /* S_a, lower half, by tiles */
             size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
+            rdg_real pa[RDG__TILE], pe[RDG__TILE];
+            /* the centred rows, then their projections on v_a (and v_d*) as one batch */
+            for (p = 0; p < P; ++p) rdg__centred(g, w, k0 + p, w->ta + p * dp);
+            rdg__k_rowdot(P, dp, w->ta, vap, pa);
+            if (a == 0) rdg__k_rowdot(P, dp, w->ta, vdp, pe);
             for (p = 0; p < P; ++p) {
-                rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, pa, pe, wk = w->w[k0 + p];
-                rdg__centred(g, w, k0 + p, c);
-                pa = wk * rdg__dot(Vc + a * d, c, d);
-                for (j = 0; j < d; ++j) wc[j] = pa * c[j];
+                rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, f, wk = w->w[k0 + p];
+                f = wk * pa[p];
+                for (j = 0; j < d; ++j) wc[j] = f * c[j];
                 if (a == 0) {
-                    pe = rdg__dot(Vc + ds * d, c, d);
-                    pe = wk * pe * pe;
-                    for (j = 0; j < d; ++j) w->qt[j] += pe * c[j];
+                    f = wk * pe[p] * pe[p];
+                    for (j = 0; j < d; ++j) w->qt[j] += f * c[j];
                 }
             }
             rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);

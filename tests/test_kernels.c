@@ -117,6 +117,14 @@ static void kernels(void) {
                 rdg__k_ab_simd(cnt, dp, d, A, V, out2);
                 CHECK(rel(out2, out1, cnt * dp) <= 1e-14, "ab simd vs ref (d %zu, cnt %zu)", d, cnt);
             }
+            {   /* dots of the rows with a padded vector */
+                rdg_real v[72], d1[64], d2[64];
+                memset(v, 0, sizeof v);
+                fill(&r, v, d, 1.0);
+                rdg__k_rowdot_ref(cnt, dp, A, v, d1);
+                rdg__k_rowdot_simd(cnt, dp, A, v, d2);
+                CHECK(rel(d2, d1, cnt) <= 1e-14, "rowdot simd vs ref (d %zu, cnt %zu): %.3g", d, cnt, rel(d2, d1, cnt));
+            }
         }
         {
             rdg_real xa[65], ya[65], xb[65], yb[65];
