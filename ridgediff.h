@@ -3057,27 +3057,48 @@ RDG__PRIVATE void rdg__chol_row(rdg_real *yi, const rdg_real *Y, size_t ld, size
     size_t j = 0, k;
 #if RDG__VW > 1
     size_t w;
+    /* acc -= (c0 p[0] + c1 p[ld]) + (c2 p[2 ld] + c3 p[3 ld]), and acc -= ck p[0] */
+#  define RDG__CHOL4(acc, p) acc = RDG__VSUB(acc, RDG__VADD(RDG__VADD(RDG__VMUL(c0, RDG__VLD(p)), RDG__VMUL(c1, RDG__VLD((p) + ld))), \
+                                    RDG__VADD(RDG__VMUL(c2, RDG__VLD((p) + 2 * ld)), RDG__VMUL(c3, RDG__VLD((p) + 3 * ld)))))
+#  define RDG__CHOL1(acc, p) acc = RDG__VSUB(acc, RDG__VMUL(ck, RDG__VLD(p)))
     for (; j < nc / RDG__VW * RDG__VW; j += w) {
         rdg__v a[4], vf = RDG__VSET(f);
         size_t u, nv = (nc - j) / RDG__VW < 4 ? (nc - j) / RDG__VW : 4;
         w = nv * RDG__VW;
+        if (nv == 4) {           /* four named accumulators: -O2 keeps an array in memory */
+            rdg__v a0 = RDG__VLD(yi + j), a1 = RDG__VLD(yi + j + RDG__VW);
+            rdg__v a2 = RDG__VLD(yi + j + 2 * RDG__VW), a3 = RDG__VLD(yi + j + 3 * RDG__VW);
+            for (k = k0; k + 4 <= k1; k += 4) {
+                const rdg_real *y0 = Y + k * ld + j;
+                rdg__v c0 = RDG__VSET(c[(k - k0) * cs]), c1 = RDG__VSET(c[(k + 1 - k0) * cs]);
+                rdg__v c2 = RDG__VSET(c[(k + 2 - k0) * cs]), c3 = RDG__VSET(c[(k + 3 - k0) * cs]);
+                RDG__CHOL4(a0, y0); RDG__CHOL4(a1, y0 + RDG__VW);
+                RDG__CHOL4(a2, y0 + 2 * RDG__VW); RDG__CHOL4(a3, y0 + 3 * RDG__VW);
+            }
+            for (; k < k1; ++k) {
+                const rdg_real *y0 = Y + k * ld + j;
+                rdg__v ck = RDG__VSET(c[(k - k0) * cs]);
+                RDG__CHOL1(a0, y0); RDG__CHOL1(a1, y0 + RDG__VW); RDG__CHOL1(a2, y0 + 2 * RDG__VW); RDG__CHOL1(a3, y0 + 3 * RDG__VW);
+            }
+            RDG__VST(yi + j, RDG__VMUL(a0, vf)); RDG__VST(yi + j + RDG__VW, RDG__VMUL(a1, vf));
+            RDG__VST(yi + j + 2 * RDG__VW, RDG__VMUL(a2, vf)); RDG__VST(yi + j + 3 * RDG__VW, RDG__VMUL(a3, vf));
+            continue;
+        }
         for (u = 0; u < nv; ++u) a[u] = RDG__VLD(yi + j + u * RDG__VW);
         for (k = k0; k + 4 <= k1; k += 4) {
             const rdg_real *y0 = Y + k * ld + j;
             rdg__v c0 = RDG__VSET(c[(k - k0) * cs]), c1 = RDG__VSET(c[(k + 1 - k0) * cs]);
             rdg__v c2 = RDG__VSET(c[(k + 2 - k0) * cs]), c3 = RDG__VSET(c[(k + 3 - k0) * cs]);
-            for (u = 0; u < nv; ++u) {
-                const rdg_real *p = y0 + u * RDG__VW;
-                a[u] = RDG__VSUB(a[u], RDG__VADD(RDG__VADD(RDG__VMUL(c0, RDG__VLD(p)), RDG__VMUL(c1, RDG__VLD(p + ld))),
-                                                 RDG__VADD(RDG__VMUL(c2, RDG__VLD(p + 2 * ld)), RDG__VMUL(c3, RDG__VLD(p + 3 * ld)))));
-            }
+            for (u = 0; u < nv; ++u) RDG__CHOL4(a[u], y0 + u * RDG__VW);
         }
         for (; k < k1; ++k) {
             rdg__v ck = RDG__VSET(c[(k - k0) * cs]);
-            for (u = 0; u < nv; ++u) a[u] = RDG__VSUB(a[u], RDG__VMUL(ck, RDG__VLD(Y + k * ld + j + u * RDG__VW)));
+            for (u = 0; u < nv; ++u) RDG__CHOL1(a[u], Y + k * ld + j + u * RDG__VW);
         }
         for (u = 0; u < nv; ++u) RDG__VST(yi + j + u * RDG__VW, RDG__VMUL(a[u], vf));
     }
+#  undef RDG__CHOL4
+#  undef RDG__CHOL1
 #endif
     for (; j < nc; ++j) {
         rdg_real a = yi[j];
