@@ -9,8 +9,8 @@ OPT     ?= -O2
 WARN     = -std=c99 -Wall -Wextra -pedantic
 CFLAGS  ?= $(OPT)
 # The command-line tool, the examples and the benchmark add FAST: GCC vectorises the library's
-# small dense linear algebra (tridiagonalisation, Cholesky, Jacobians) only from -O3 (ridge
-# projections at N = 2000, d = 32: 2.3x faster than -O2 on one thread, the same bits, since
+# remaining small dense loops (tridiagonalisation, Jacobian products) only from -O3 (ridge
+# projections at N = 2000, d = 32: 1.1x faster than -O2 on one thread, the same bits, since
 # -std=c99 keeps every rounding as written).
 FAST    ?= -O3
 PYTHON  ?= python3
