@@ -1104,6 +1104,7 @@ typedef __m512d rdg__v;
 #  define RDG__VFNMA(a, b, c) _mm512_fnmadd_pd(a, b, c)    /* c - a b */
 #  define RDG__VMUL(a, b) _mm512_mul_pd(a, b)
 #  define RDG__VSUB(a, b) _mm512_sub_pd(a, b)
+#  define RDG__VDIV(a, b) _mm512_div_pd(a, b)
 #  define RDG__VADD(a, b) _mm512_add_pd(a, b)
 #  define RDG__M8 ((__mmask8)0xFF)   /* all lanes: the masked forms avoid g++ 12's undefined-vector warning */
 #  define RDG__VMAX(a, b) _mm512_maskz_max_pd(RDG__M8, a, b)
@@ -1123,6 +1124,7 @@ typedef __m256d rdg__v;
 #  define RDG__VFNMA(a, b, c) _mm256_fnmadd_pd(a, b, c)
 #  define RDG__VMUL(a, b) _mm256_mul_pd(a, b)
 #  define RDG__VSUB(a, b) _mm256_sub_pd(a, b)
+#  define RDG__VDIV(a, b) _mm256_div_pd(a, b)
 #  define RDG__VADD(a, b) _mm256_add_pd(a, b)
 #  define RDG__VMAX(a, b) _mm256_max_pd(a, b)
 #  define RDG__VMIN(a, b) _mm256_min_pd(a, b)
@@ -1141,6 +1143,7 @@ typedef float64x2_t rdg__v;
 #  define RDG__VFNMA(a, b, c) vfmsq_f64(c, a, b)
 #  define RDG__VMUL(a, b) vmulq_f64(a, b)
 #  define RDG__VSUB(a, b) vsubq_f64(a, b)
+#  define RDG__VDIV(a, b) vdivq_f64(a, b)
 #  define RDG__VADD(a, b) vaddq_f64(a, b)
 #  define RDG__VMAX(a, b) vmaxq_f64(a, b)
 #  define RDG__VMIN(a, b) vminq_f64(a, b)
@@ -3393,19 +3396,21 @@ RDG__PRIVATE void rdg__axpy(size_t n, rdg_real a, const rdg_real *x, rdg_real *y
     for (; j < n; ++j) y[j] = RDG__FMA(a, x[j], y[j]);
 }
 
-/* Row i of the BFGS update B += y y^T / sy - Bs Bs^T / sBs: row_j += (a u_j) ra - (b v_j) rb
-   for j < n, with a = u_i, b = v_i and ra, rb the reciprocals (whole vectors, then scalars:
-   the d^2 divisions of the plain loop, which did not vectorise at -O2, were 4 % of W2 LM). */
-RDG__PRIVATE void rdg__bfgs_row(rdg_real *row, size_t n, rdg_real a, const rdg_real *u, rdg_real ra, rdg_real b,
-                                const rdg_real *v, rdg_real rb) {
+/* Row i of the BFGS update B += y y^T / sy - Bs Bs^T / sBs: row_j += (a u_j) / su - (b v_j) / sv
+   for j < n, with a = u_i, b = v_i, in whole vectors, then scalars, each rounded as written
+   (the plain loop did not vectorise at -O2: 4 % of W2 LM there). The products commute, so a
+   symmetric B stays exactly symmetric; the divisions stay divisions (reciprocals changed the
+   rounding enough to move which of the crosscheck's hardest LM points converge). */
+RDG__PRIVATE void rdg__bfgs_row(rdg_real *row, size_t n, rdg_real a, const rdg_real *u, rdg_real su, rdg_real b,
+                                const rdg_real *v, rdg_real sv) {
     size_t j = 0;
 #if RDG__VW > 1
-    rdg__v va = RDG__VSET(a), vra = RDG__VSET(ra), vb = RDG__VSET(b), vrb = RDG__VSET(rb);
+    rdg__v va = RDG__VSET(a), vsu = RDG__VSET(su), vb = RDG__VSET(b), vsv = RDG__VSET(sv);
     for (; j + RDG__VW <= n; j += RDG__VW)
-        RDG__VST(row + j, RDG__VADD(RDG__VLD(row + j), RDG__VSUB(RDG__VMUL(RDG__VMUL(va, RDG__VLD(u + j)), vra),
-                                                                 RDG__VMUL(RDG__VMUL(vb, RDG__VLD(v + j)), vrb))));
+        RDG__VST(row + j, RDG__VADD(RDG__VLD(row + j), RDG__VSUB(RDG__VDIV(RDG__VMUL(va, RDG__VLD(u + j)), vsu),
+                                                                 RDG__VDIV(RDG__VMUL(vb, RDG__VLD(v + j)), vsv))));
 #endif
-    for (; j < n; ++j) row[j] += (a * u[j]) * ra - (b * v[j]) * rb;
+    for (; j < n; ++j) row[j] += a * u[j] / su - b * v[j] / sv;
 }
 
 /* Row c_k = x_{idx[k]} - m of the kept points, computed relative to the reference point (see
@@ -4615,7 +4620,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
                     sy = rdg__dot(D, yv, d);
                 }
                 for (i = 0; i < d; ++i)
-                    rdg__bfgs_row(Bm + i * d, d, yv[i], yv, RDG__R(1.0) / sy, Bs[i], Bs, RDG__R(1.0) / sBs);
+                    rdg__bfgs_row(Bm + i * d, d, yv[i], yv, sy, Bs[i], Bs, sBs);
             }
             ws = cur; cur = tr; tr = ws;
             sw = JE0; JE0 = JE1; JE1 = sw;
