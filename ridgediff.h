@@ -3631,8 +3631,6 @@ RDG__PRIVATE size_t rdg__list_ge(const rdg_real *e, size_t n, rdg_real thr, size
    distances of S are computed with the same rounding). Otherwise, a full scan rebuilds S. */
 typedef struct rdg__cand {
     size_t *idx, m;            /* candidates, ascending; room for N                          */
-    size_t mp;                 /* m rounded up to whole vectors when N has room for it: the
-                                  panels' points, the last repeated                           */
     rdg_real *y0;              /* d: the point of the scan that built the set                */
     rdg_real *xt;              /* the candidates as transposed panels (room: rdg__cand_xt_len),
                                   so their distances take the panel kernel; NULL: by index    */
@@ -3641,6 +3639,13 @@ typedef struct rdg__cand {
 } rdg__cand;
 
 #define RDG__CAND_MAXFRAC 4    /* a set above N / 4 points is not worth its scalar distances */
+
+/* Points in a set's panels: m rounded up to whole vectors (the last point repeated), so the
+   distance kernel has no scalar tail, when the N log-weights of a workspace have room. */
+RDG__PRIVATE size_t rdg__cand_pad(size_t m, size_t n) {
+    size_t mp = (m + RDG__VW - 1) / RDG__VW * RDG__VW;
+    return mp <= n ? mp : m;
+}
 
 /* Reals of a set's own storage beside its N indices: y0 (d), then panel room for at most
    N / RDG__CAND_MAXFRAC points. */
@@ -3667,7 +3672,7 @@ RDG__PRIVATE int rdg__cand_eval(const rdg_gmm *g, rdg_real xmax, const rdg_real 
     for (i = 0; i < d; ++i) dy += (y[i] - c->y0[i]) * (y[i] - c->y0[i]);
     if (RDG__SQRT(dy) + RDG__FABS(w->a - c->a0) * xmax > c->margin) return 0;
     if (c->xt)             /* the panel kernel: the same rounding as rdg__k_dist_idx */
-        emax = rdg__k_dist(c->xt, c->mp, d, y, w->a, RDG__R(0.5) / w->s2, w->w);
+        emax = rdg__k_dist(c->xt, rdg__cand_pad(c->m, g->n), d, y, w->a, RDG__R(0.5) / w->s2, w->w);
     else emax = rdg__k_dist_idx(g->x, d, c->idx, c->m, y, w->a, RDG__R(0.5) / w->s2, w->w);
     rdg__eval_tail(g, y, w, want_cov, c->idx, c->m, emax);
     return 1;
@@ -3701,10 +3706,8 @@ RDG__PRIVATE void rdg__cand_build(const rdg_gmm *g, const rdg_real *y, rdg_real 
     c->m = m;
     c->valid = m <= n / RDG__CAND_MAXFRAC;
     if (c->valid) rdg__list_ge(e, n, thr, c->idx);
-    c->mp = (m + RDG__VW - 1) / RDG__VW * RDG__VW;
-    if (c->mp > n) c->mp = m;         /* w->w holds N log-weights */
     if (c->valid && c->xt && m > 0)   /* panels of RDG__PANEL candidates, d x RDG__PANEL each */
-        rdg__k_panrows(g->x, g->d, c->idx, m, c->mp, c->xt);
+        rdg__k_panrows(g->x, g->d, c->idx, m, rdg__cand_pad(m, n), c->xt);
     memcpy(c->y0, y, g->d * sizeof(rdg_real));
     c->a0 = a; c->s20 = s2; c->margin = D * (1 - RDG__R(1e-6));
 }
