@@ -2888,23 +2888,21 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
             int pass;
             /* LU of T - sh I with row interchanges (pf[i]: rows i, i + 1 swapped); U has the
                diagonals u0, u1, u2, L the multipliers ml; a pivot below eps |T| becomes eps |T| */
-            u0[0] = dg[0] - sh; u1[0] = n > 1 ? e[0] : 0;
-            for (i = 0; i + 1 < n; ++i) {
-                rdg_real an = dg[i + 1] - sh, en = i + 2 < n ? e[i + 1] : 0, mt;
-                if (RDG__FABS(e[i]) > RDG__FABS(u0[i])) {
-                    rdg_real t1 = u1[i];
-                    mt = u0[i] / e[i];
-                    pf[i] = 1;
-                    u0[i] = e[i]; u1[i] = an; u2[i] = en;
-                    u0[i + 1] = t1 - mt * an; u1[i + 1] = -mt * en;
-                } else {
-                    if (RDG__FABS(u0[i]) < tiny) u0[i] = u0[i] < 0 ? -tiny : tiny;
-                    mt = e[i] / u0[i];
-                    pf[i] = 0;
-                    u2[i] = 0;
-                    u0[i + 1] = an - mt * u1[i]; u1[i + 1] = en;
+            {   /* branch-free: the pivot choice is data-dependent and mispredicts; the
+                   chain (a, c) = (u0, u1) of the next row stays in registers */
+                rdg_real a = dg[0] - sh, c = n > 1 ? e[0] : 0;
+                for (i = 0; i + 1 < n; ++i) {
+                    rdg_real an = dg[i + 1] - sh, en = i + 2 < n ? e[i + 1] : 0, ei = e[i];
+                    rdg_real ac = RDG__FABS(a) < tiny ? (a < 0 ? -tiny : tiny) : a, mt;
+                    int p = RDG__FABS(ei) > RDG__FABS(a);
+                    mt = (p ? a : ei) / (p ? ei : ac);
+                    u0[i] = p ? ei : ac; u1[i] = p ? an : c; u2[i] = p ? en : 0;
+                    pf[i] = (rdg_real)p;
+                    ml[i] = mt;
+                    a = p ? c - mt * an : an - mt * c;
+                    c = p ? -mt * en : en;
                 }
-                ml[i] = mt;
+                u0[n - 1] = a; u1[n - 1] = c;
             }
             if (RDG__FABS(u0[n - 1]) < tiny) u0[n - 1] = u0[n - 1] < 0 ? -tiny : tiny;
             for (i = 0; i + 1 < n; ++i) {           /* b <- L^-1 P b */
@@ -2962,18 +2960,25 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
         if (!ok) return 0;
         lam[j] = rq;
     }
-    /* z <- H_0 (H_1 (.. H_{n-3} z)), then the largest component positive */
-    for (j = 0; j < k; ++j) {
-        rdg_real *z = Z + j * n, sg;
-        size_t kk, kx = 0;
+    /* z <- H_0 (H_1 (.. H_{n-3} z)) for the k vectors together (independent chains, one
+       reflector at a time), then the largest component positive */
+    {
+        size_t kk;
         for (kk = n >= 2 ? n - 2 : 0; kk-- > 0;) {
             const rdg_real *v = A + kk * n + kk + 1;
-            rdg_real s, *zz = z + kk + 1;
             size_t m = n - kk - 1;
+            rdg_real s[RDG__TOPK];
             if (bt[kk] == 0) continue;
-            s = rdg__dot(v, zz, m) * bt[kk];
-            for (i = 0; i < m; ++i) zz[i] -= s * v[i];
+            for (j = 0; j < k; ++j) s[j] = rdg__dot(v, Z + j * n + kk + 1, m) * bt[kk];
+            for (j = 0; j < k; ++j) {
+                rdg_real *zz = Z + j * n + kk + 1;
+                for (i = 0; i < m; ++i) zz[i] -= s[j] * v[i];
+            }
         }
+    }
+    for (j = 0; j < k; ++j) {
+        rdg_real *z = Z + j * n, sg;
+        size_t kx = 0;
         for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
         sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
         for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
