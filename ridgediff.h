@@ -2797,8 +2797,9 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
 }
 
 /* The top of the spectrum, all SCMS and the tangent-frame Jacobian need: the k largest
-   eigenpairs of A (n x n, full symmetric, destroyed) into w[0..k-1] and V's first k columns,
-   and the smallest eigenvalue, to ~ 1e-3 |A| only (the frame's tolerances use its size),
+   eigenvalues of A (n x n, full symmetric, destroyed) into w[0..k-1], the vectors of the first
+   kv <= k of them into V's first kv columns (the other columns untouched), and the smallest
+   eigenvalue, to ~ 1e-3 |A| only (the frame's tolerances use its size),
    into w[n - 1]; the entries between get w[k - 1], a bound that keeps w descending.
    Tridiagonalisation as above; the eigenvalues bracketed by multisection on Sturm counts of T
    (dstebz's bisection, 8 points a round in vector lanes) until a bracket is below 1e-4 |T| and
@@ -2808,7 +2809,9 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
    eigenvalue); brackets that stay shared (clusters) are bisected to rounding first and
    their vectors kept apart by projection. About 4/3 n^3 flops where the full solver needs
    9 n^3. Returns 0 (then run the full solver) if a vector is not accepted after 6 steps.
-   1 <= k <= RDG__TOPK, k + 1 <= n; work: 15 n reals. */
+   1 <= k <= RDG__TOPK, k + 1 <= n; work: 15 n reals. An eigenvalue is the Rayleigh quotient
+   of its accepted vector even when the vector is not wanted: only its back-transformation is
+   skipped. */
 #define RDG__TOPK 4
 #define RDG__MSEC 8
 /* Narrows the brackets [lo, hi) of eigenvalues tg[0..nt) of T = (dg, e2 = e^2) by
@@ -2862,7 +2865,7 @@ RDG__PRIVATE void rdg__sturm_narrow(const rdg_real *dg, const rdg_real *e2, size
     }
 }
 
-RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg_real *V,
+RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, size_t kv, rdg_real *w, rdg_real *V,
                                rdg_real *work) {
     rdg_real *dg = work, *e = dg + n, *bt = e + n, *x = bt + n, *e2 = x + n, *u0 = e2 + n;
     rdg_real *u1 = u0 + n, *u2 = u1 + n, *ml = u2 + n, *b = ml + n, *pf = b + n, *Z = pf + n;
@@ -2870,7 +2873,7 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
     rdg_real lam[RDG__TOPK + 1], shf[RDG__TOPK + 1], sc = 0, tn, tiny;
     size_t i, j, l, nt = k + 1, tg[RDG__TOPK + 1];
     int alone[RDG__TOPK + 1];
-    if (k == 0 || k > RDG__TOPK || k + 1 > n) return 0;
+    if (k == 0 || k > RDG__TOPK || k + 1 > n || kv > k) return 0;
     sc = rdg__scale_pow2(A, n * n);
     if (sc == 0) return 0;
     rdg__tridiag(A, n, dg, e, bt, x);   /* its 3 n scratch runs over e2 and u0, set later */
@@ -2978,8 +2981,8 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
         if (!ok) return 0;
         lam[j] = rq;
     }
-    /* z <- H_0 (H_1 (.. H_{n-3} z)) for the k vectors together (independent chains, one
-       reflector at a time), then the largest component positive */
+    /* z <- H_0 (H_1 (.. H_{n-3} z)) for the kv vectors wanted together (independent chains,
+       one reflector at a time), then the largest component positive */
     {
         size_t kk;
         for (kk = n >= 2 ? n - 2 : 0; kk-- > 0;) {
@@ -2987,8 +2990,8 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
             size_t m = n - kk - 1;
             rdg_real s[RDG__TOPK];
             if (bt[kk] == 0) continue;
-            for (j = 0; j < k; ++j) s[j] = rdg__dot(v, Z + j * n + kk + 1, m) * bt[kk];
-            for (j = 0; j < k; ++j) {
+            for (j = 0; j < kv; ++j) s[j] = rdg__dot(v, Z + j * n + kk + 1, m) * bt[kk];
+            for (j = 0; j < kv; ++j) {
                 rdg_real *zz = Z + j * n + kk + 1;
                 for (i = 0; i < m; ++i) zz[i] -= s[j] * v[i];
             }
@@ -2997,10 +3000,11 @@ RDG__PRIVATE int rdg__eigh_top(rdg_real *A, size_t n, size_t k, rdg_real *w, rdg
     for (j = 0; j < k; ++j) {
         rdg_real *z = Z + j * n, sg;
         size_t kx = 0;
+        w[j] = lam[j] * sc;
+        if (j >= kv) continue;
         for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
         sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
         for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
-        w[j] = lam[j] * sc;
     }
     for (j = k; j + 1 < n; ++j) w[j] = w[k - 1];
     w[n - 1] = lam[k] * sc;
@@ -4005,16 +4009,16 @@ RDG__PRIVATE void rdg__frame(rdg__ws *w) {
 }
 
 /* The top of the frame, all an SCMS step and rdg__jac_tan need (k = d* + 1: the tangent
-   vectors, mu_d* and its vector): V's first k columns, mu and lam at 0..k-1 and d - 1 (mu_{d-1}
-   to ~ 1e-3 |C|; the entries between hold the bound mu_{k-1}), by rdg__eigh_top where it pays
-   (k <= RDG__TOPK, d >= 16); else the full frame, which serves every caller too. Returns 1
-   for the top part only. */
-RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k) {
+   vectors, mu_d* and, for the Jacobian only, its vector): V's first kv <= k columns, mu and lam
+   at 0..k-1 and d - 1 (mu_{d-1} to ~ 1e-3 |C|; the entries between hold the bound mu_{k-1}),
+   by rdg__eigh_top where it pays (k <= RDG__TOPK, d >= 16); else the full frame, which serves
+   every caller too. Returns 1 for the top part only. */
+RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k, size_t kv) {
     size_t j, d = w->d;
     rdg_real as = w->a / w->s2;
     if (k > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
     memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
-    if (!rdg__eigh_top(w->jw, d, k, w->mu, w->V, w->tw)) { rdg__frame(w); return 0; }
+    if (!rdg__eigh_top(w->jw, d, k, kv, w->mu, w->V, w->tw)) { rdg__frame(w); return 0; }
     for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
     return 1;
 }
@@ -4474,10 +4478,12 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
                                rdg_real *x, rdg__ws *cur, rdg__cand *cand, rdg_real *r, rdg__scms_state *st,
                                rdg_real *res) {
     size_t i, d = g->d, ds = po->ds;
+    /* SCMS alone needs the d* tangent vectors; LM, which takes over from cur, also mu_d*'s */
+    size_t kv = po->method == RDG_PROJECT_SCMS ? ds : ntop;
     rdg_real s2 = cur->s2, rn;
     for (;; ++st->it) {
         rdg__eval_near(g, x, cur, cand);
-        (void)rdg__frame_tan(cur, ntop);
+        (void)rdg__frame_tan(cur, ntop, kv);
         rn = rdg__resid_tan(cur, ds, r);
         *res = rn;
         if (st->it == 0) st->resid0 = rn;
@@ -4591,7 +4597,7 @@ RDG__PRIVATE void rdg__project_point(const rdg_gmm *g, const rdg_real *y, const 
         for (i = 0; i < d; ++i) x1[i] = x[i] + D[i];
         rdg__eval_near(g, x1, tr, cand);
         if (lmtan) {
-            rdg__frame_tan(tr, ntop);
+            rdg__frame_tan(tr, ntop, ntop);
             res1 = rdg__resid_tan(tr, ds, r1);
         } else {
             rdg__frame(tr);

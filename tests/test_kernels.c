@@ -470,7 +470,19 @@ static void eigh_top(void) {
             an = an > 0 ? RDG__SQRT(an) : 1;
             ++cases;
             memcpy(B, A, n * n * sizeof(rdg_real));
-            if (!rdg__eigh_top(B, n, k, w, V, wk)) { ++bad; printf("  eigh_top kind %d n %zu k %zu: not accepted\n", kind, n, k); continue; }
+            if (!rdg__eigh_top(B, n, k, k, w, V, wk)) { ++bad; printf("  eigh_top kind %d n %zu k %zu: not accepted\n", kind, n, k); continue; }
+            if (k > 1) {     /* fewer vectors wanted: the same eigenvalues and wanted columns, the rest untouched */
+                size_t kv = k - 1 - (size_t)rep % (k - 1), mism = 0;
+                memcpy(B, A, n * n * sizeof(rdg_real));
+                for (i = 0; i < n * n; ++i) V2[i] = -7;
+                if (!rdg__eigh_top(B, n, k, kv, w2, V2, wk)) ++mism;
+                else {
+                    for (j = 0; j < n; ++j) mism += w2[j] != w[j];
+                    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j)
+                        mism += j < kv ? V2[i * n + j] != V[i * n + j] : V2[i * n + j] != -7;
+                }
+                CHECK(mism == 0, "eigh_top kind %d n %zu k %zu with %zu vectors: %zu entries differ", kind, n, k, kv, mism);
+            }
             memcpy(B, A, n * n * sizeof(rdg_real));
             rdg__eigh_ql(B, n, w2, V2, wk);
             for (j = 0; j < k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
@@ -540,7 +552,7 @@ static void jac_tan(void) {
         rdg__resid(&wf, ds, rEf, NULL);
         okf = rdg__jac(&g, &wf, ds, 0);
         if (okf) rdg__je(&wf, ds, JEf, qf);
-        CHECK(rdg__frame_tan(&wt, ds + 1) == 1, "tangent frame used (d %zu d* %zu)", d, ds);
+        CHECK(rdg__frame_tan(&wt, ds + 1, ds + 1) == 1, "tangent frame used (d %zu d* %zu)", d, ds);
         okt = rdg__jac_tan(&g, &wt, ds, JEt, qt, rEt);
         ++cases;
         if (okf != okt) { ++bad; printf("  jac_tan d %zu d* %zu: resolved %d vs %d\n", d, ds, okt, okf); }
