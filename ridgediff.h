@@ -1834,7 +1834,7 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
         rdg__v r0 = RDG__VLD(xr + j), r1 = RDG__VLD(xr + j + RDG__VW);
         rdg__v r2 = RDG__VLD(xr + j + 2 * RDG__VW), r3 = RDG__VLD(xr + j + 3 * RDG__VW);
         /* points two at a time into two sets of sums (b: the odd ones), added at the end:
-           one set's FMA chains ran at a quarter of the FMA units' rate */
+           four chains of 4-cycle FMAs issue one a cycle, half what the FMA units take */
         rdg__v b0 = RDG__VSET(0.0), b1 = b0, b2 = b0, b3 = b0;
         for (k = 0; k + 2 <= nk; k += 2) {
             const rdg_real *xi = X + idx[k] * d + j, *xo = X + idx[k + 1] * d + j;
