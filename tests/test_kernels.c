@@ -483,6 +483,25 @@ static void eigh_top(void) {
                 }
                 CHECK(mism == 0, "eigh_top kind %d n %zu k %zu with %zu vectors: %zu entries differ", kind, n, k, kv, mism);
             }
+            if (k > 1) {     /* in two steps (targets and vectors up to j1, then the rest): the same bits */
+                size_t j1 = 1 + (size_t)rep % (k - 1), mism = 0;
+                rdg__top st;
+                memcpy(B, A, n * n * sizeof(rdg_real));
+                for (i = 0; i < n * n; ++i) V2[i] = -7;
+                if (!rdg__eigh_top_begin(B, n, k, wk, &st) || !rdg__eigh_top_vecs(B, j1, k, w2, V2, wk, &st)) ++mism;
+                else {
+                    for (i = 0; i < n; ++i) for (j = 0; j < n; ++j)
+                        mism += j < j1 ? V2[i * n + j] != V[i * n + j] : V2[i * n + j] != -7;
+                    for (j = 0; j < j1; ++j) mism += w2[j] != w[j];
+                    if (!rdg__eigh_top_vecs(B, k, k, w2, V2, wk, &st)) ++mism;
+                    else {
+                        for (j = 0; j < n; ++j) mism += w2[j] != w[j];
+                        for (i = 0; i < n; ++i) for (j = 0; j < n; ++j)
+                            mism += j < k ? V2[i * n + j] != V[i * n + j] : V2[i * n + j] != -7;
+                    }
+                }
+                CHECK(mism == 0, "eigh_top kind %d n %zu k %zu in steps at %zu: %zu entries differ", kind, n, k, j1, mism);
+            }
             memcpy(B, A, n * n * sizeof(rdg_real));
             rdg__eigh_ql(B, n, w2, V2, wk);
             for (j = 0; j < k; ++j) dw = fmax(dw, fabs((double)(w[j] - w2[j])));
@@ -515,6 +534,60 @@ static void eigh_top(void) {
     printf("  eigh_top: %zu cases, worst eigenvalue %.1f eps |A|, residual %.1f eps |A|, projector x gap %.1f eps |A|\n",
            cases, worst_w / RDG__EPS, worst_res / RDG__EPS, worst_p / RDG__EPS);
     CHECK(bad == 0, "eigh_top: %zu of %zu cases out of tolerance", bad, cases);
+}
+
+/* A lean tangent frame (SCMS's: mu_d* left in its bracket until rdg__frame_finish) against the
+   frame made at once: the same tangent columns, the same answer of the gap test (decided
+   from the bracket or after finishing), and once finished the same bits everywhere. The
+   matrices: random low-rank and full, a repeated top (the test finishes the frame), an
+   eigenvalue within 1e-9 of the top, and gaps at RDG__GAP_NOISE mu_0 and either side of it. */
+static void frame_lean(void) {
+    const size_t d = 20;
+    rdg_rng r;
+    rdg_real v[20];
+    rdg__ws wa, wb;
+    size_t i, j, l, ds, cases = 0, bad = 0, decided = 0;
+    int kind, kvs;
+    rdg_rng_init(&r, 12, 0);
+    if (!rdg__ws_alloc(&wa, 4, d) || !rdg__ws_alloc(&wb, 4, d)) { CHECK(0, "alloc"); return; }
+    wa.a = wb.a = 1; wa.s2 = wb.s2 = (rdg_real)0.5;
+    for (kind = 0; kind < 7; ++kind) for (ds = 1; ds + 1 <= RDG__TOPK; ++ds) for (kvs = 0; kvs < 2; ++kvs) {
+        size_t kv = ds + (size_t)kvs, mism = 0;
+        int na, nb;
+        for (i = 0; i < d * d; ++i) wa.C[i] = 0;
+        if (kind <= 1) {                      /* rank 3, full */
+            for (l = 0; l < (kind ? d : 3); ++l) {
+                for (i = 0; i < d; ++i) v[i] = rdg_rng_normal(&r);
+                for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) wa.C[i * d + j] += v[i] * v[j];
+            }
+        } else {                              /* diagonal: d - i, with mu_d* set per kind */
+            for (i = 0; i < d; ++i) wa.C[i * d + i] = (rdg_real)(d - i);
+            for (i = 0; i < ds; ++i) wa.C[i * d + i] = (rdg_real)(2 * d);
+            wa.C[ds * d + ds] = kind == 2 ? (rdg_real)(2 * d) : kind == 3 ? (rdg_real)(2 * d) * (1 - (rdg_real)1e-9)
+                              : (rdg_real)(2 * d) * (1 - RDG__GAP_NOISE * (kind == 4 ? 1 : kind == 5 ? (rdg_real)0.999 : (rdg_real)1.001));
+            if (kind == 3) wa.C[1] = wa.C[d] = (rdg_real)1e-9;
+        }
+        memcpy(wb.C, wa.C, d * d * sizeof(rdg_real));
+        ++cases;
+        if (rdg__frame_tan(&wa, ds + 1, kv, 0) != 1) { ++bad; printf("  frame_lean kind %d d* %zu: top solver not used\n", kind, ds); continue; }
+        for (i = 0; i < d * d; ++i) wb.V[i] = -7;
+        if (rdg__frame_tan(&wb, ds + 1, kv, 1) != 1) { ++bad; printf("  frame_lean kind %d d* %zu: lean frame not used\n", kind, ds); continue; }
+        for (i = 0; i < d; ++i) for (j = 0; j < ds; ++j) mism += wb.V[i * d + j] != wa.V[i * d + j];
+        for (j = 0; j < ds; ++j) mism += wb.mu[j] != wa.mu[j];
+        decided += wb.lean;
+        na = wa.mu[ds - 1] - wa.mu[ds] <= RDG__GAP_NOISE * wa.mu[0];
+        nb = rdg__gap_noisy(&wb, ds);
+        decided -= wb.lean;
+        if (na != nb) { ++bad; printf("  frame_lean kind %d d* %zu: gap test %d, lean %d\n", kind, ds, na, nb); }
+        rdg__frame_finish(&wb);
+        for (j = 0; j < d; ++j) mism += (wb.mu[j] != wa.mu[j]) + (wb.lam[j] != wa.lam[j]);
+        for (i = 0; i < d; ++i) for (j = 0; j < kv; ++j) mism += wb.V[i * d + j] != wa.V[i * d + j];
+        if (mism) { ++bad; printf("  frame_lean kind %d d* %zu kv %zu: %zu entries differ\n", kind, ds, kv, mism); }
+    }
+    rdg__ws_free(&wa); rdg__ws_free(&wb);
+    printf("  frame_lean: %zu cases, the gap test decided from the bracket in %zu\n", cases, decided);
+    CHECK(bad == 0, "frame_lean: %zu of %zu cases differ", bad, cases);
+    CHECK(decided > 0 && decided < cases, "frame_lean: the bracket decided %zu of %zu gap tests (both paths wanted)", decided, cases);
 }
 
 /* The tangent-frame Jacobian against the eigenvector form: P_N J = E JE (any normal basis E),
@@ -552,7 +625,7 @@ static void jac_tan(void) {
         rdg__resid(&wf, ds, rEf, NULL);
         okf = rdg__jac(&g, &wf, ds, 0);
         if (okf) rdg__je(&wf, ds, JEf, qf);
-        CHECK(rdg__frame_tan(&wt, ds + 1, ds + 1) == 1, "tangent frame used (d %zu d* %zu)", d, ds);
+        CHECK(rdg__frame_tan(&wt, ds + 1, ds + 1, 0) == 1, "tangent frame used (d %zu d* %zu)", d, ds);
         okt = rdg__jac_tan(&g, &wt, ds, JEt, qt, rEt);
         ++cases;
         if (okf != okt) { ++bad; printf("  jac_tan d %zu d* %zu: resolved %d vs %d\n", d, ds, okt, okf); }
@@ -750,6 +823,7 @@ int main(void) {
     odd_shapes();
     eigh_ql();
     eigh_top();
+    frame_lean();
     jac_tan();
     RDG_TEST_END("test_kernels");
 }
