@@ -4058,13 +4058,99 @@ RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
     for (j = 0; j < w->d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
+/* An SCMS step's frame for d* = 1 from the last step's tangent vector (V's column 0): power
+   iteration y <- C y / |C y| until the residual r = C y - th y (th = y.C y) has
+   |r| <= 8 eps |C|_F, then a certificate. With C' = C - th y y^T, Weyl's inequality (a
+   rank-one term cannot lift the second eigenvalue above the first of the rest) gives
+       lam_1(C) <= lam_max(C') <= b = min(|C'|_F, sh + |C' - sh I|_F),  sh = tr C' / d,
+   and the step takes y when b < th - |r| - cut (cut = RDG__GAP_NOISE th, plus the rounding of
+   C'). Then the eigenvalue within |r| of th is lam_0, lam_0 - lam_1 > cut (the gap test is
+   decided: not noisy), and y is v_0 to |r| / cut. Only the tangent vector and mu_0 are made
+   (mu_1 .. get b, a bound); rdg__frame_finish makes the whole frame. Returns 0 (take the
+   solver) when the residual would need more than RDG__WARM_STEPS steps at the rate seen, or
+   b is too large (the top two eigenvalues close, or a heavy rest of the spectrum). About
+   10 d^2 flops a step (8 steps a frame in W2) where the solver needs 4/3 d^3 and more. */
+#define RDG__WARM_STEPS 24
+RDG__PRIVATE int rdg__frame_warm(rdg__ws *w) {
+    size_t d = w->d, i, j, it;
+    const rdg_real *C = w->C;
+    rdg_real *y = w->tw, *u = y + d, *ua = u + d, *ub = ua + d, *r = ub + d, *Cp = w->jw;
+    rdg_real cn = 0, th = 0, rn = 0, rp = 0, tr, sh, f0, f1, bound, tol, nu, margin;
+    /* (sums by rdg__dot's partial sums: a loop of d^2 dependent additions cost more than the
+       iteration) */
+    for (j = 0; j < d; ++j) cn += rdg__dot(C + j * d, C + j * d, d);
+    cn = RDG__SQRT(cn);
+    for (i = 0; i < d; ++i) y[i] = w->V[i * d];
+    nu = rdg__dot(y, y, d);
+    if (!(cn > 0) || !rdg__isfinite(cn) || !(nu > 0) || !rdg__isfinite(nu)) return 0;
+    nu = RDG__R(1.0) / RDG__SQRT(nu);
+    for (i = 0; i < d; ++i) y[i] *= nu;
+    tol = RDG__R(8.0) * RDG__EPS * cn;
+    for (it = 0;; ++it) {
+        for (i = 0; i < d; ++i) { ua[i] = 0; ub[i] = 0; }
+        for (j = 0; j + 1 < d; j += 2) {       /* u = C y by rows of C (symmetric), two sums */
+            const rdg_real *c0 = C + j * d, *c1 = c0 + d;
+            rdg_real y0 = y[j], y1 = y[j + 1];
+            for (i = 0; i < d; ++i) { ua[i] += c0[i] * y0; ub[i] += c1[i] * y1; }
+        }
+        if (j < d) for (i = 0; i < d; ++i) ua[i] += C[j * d + i] * y[j];
+        for (i = 0; i < d; ++i) u[i] = ua[i] + ub[i];
+        th = rdg__dot(y, u, d);
+        for (i = 0; i < d; ++i) r[i] = u[i] - th * y[i];
+        rn = RDG__SQRT(rdg__dot(r, r, d));
+        if (rn <= tol) break;
+        /* the residual falls by about lam_1 / lam_0 a step: give up early when that rate
+           will not reach tol within the budget */
+        nu = rdg__dot(u, u, d);
+        if (it + 1 >= RDG__WARM_STEPS || !(nu > 0) || !rdg__isfinite(nu)) return 0;
+        if (it >= 2 && (rn >= rp || (rdg_real)(RDG__WARM_STEPS - 1 - it) * RDG__LOG(rn / rp) > RDG__LOG(tol / rn))) return 0;
+        rp = rn;
+        nu = RDG__R(1.0) / RDG__SQRT(nu);
+        for (i = 0; i < d; ++i) y[i] = u[i] * nu;
+    }
+    /* the bound: lam_max(C') <= sh + |C' - sh I|_F for any shift; sh = 0 and sh = tr C' / d
+       (the best shift for the norm: a flat rest of the spectrum, whose norm alone is large) */
+    for (j = 0, tr = 0; j < d; ++j) {
+        for (i = 0; i < d; ++i) Cp[j * d + i] = C[j * d + i] - (th * y[j]) * y[i];
+        tr += Cp[j * d + j];
+    }
+    sh = tr / (rdg_real)d;
+    for (j = 0, f0 = 0, f1 = 0; j < d; ++j) {
+        rdg_real *cj = Cp + j * d, s0 = rdg__dot(cj, cj, d), cjj = cj[j];
+        f0 += s0;                                   /* rows' sums: independent chains */
+        f1 += s0 - cjj * cjj + (cjj - sh) * (cjj - sh);
+    }
+    f0 = RDG__SQRT(f0);
+    f1 = sh + RDG__SQRT(f1 > 0 ? f1 : 0);
+    bound = f1 < f0 ? f1 : f0;
+    margin = RDG__R(4.0) * (rdg_real)d * RDG__EPS * (cn + RDG__FABS(th));
+    if (!(bound + margin < (th - rn) - RDG__GAP_NOISE * th)) return 0;
+    {   /* the largest component positive, as the solvers' */
+        size_t kx = 0;
+        rdg_real sg;
+        for (i = 1; i < d; ++i) if (RDG__FABS(y[i]) > RDG__FABS(y[kx])) kx = i;
+        sg = y[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
+        for (i = 0; i < d; ++i) w->V[i * d] = sg * y[i];
+    }
+    w->mu[0] = th;
+    for (j = 1; j < d; ++j) w->mu[j] = bound;
+    return 1;
+}
+
 /* lean: the last target (mu_{k-1}, the first normal one) is left at its bracket's midpoint
    (to 1e-4 |C|) and its vector not made until rdg__frame_finish: an SCMS step uses only the
-   tangent vectors, and its gap test (rdg__gap_noisy) is mostly decided by the bracket. */
+   tangent vectors, and its gap test (rdg__gap_noisy) is mostly decided by the bracket.
+   lean = 2 (k = 2: d* = 1) first tries rdg__frame_warm from V's column 0, the last step's. */
 RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k, size_t kv, int lean) {
     size_t d = w->d;
     w->lean = 0;
     if (k > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
+    if (lean == 2 && k == 2 && rdg__frame_warm(w)) {
+        w->lean = 2;
+        w->top_kv = kv;
+        rdg__frame_lam(w);
+        return 1;
+    }
     memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
     lean = lean && k >= 2;
     if (!rdg__eigh_top_begin(w->jw, d, k, w->tw, &w->top)
@@ -4083,6 +4169,7 @@ RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k, size_t kv, int lean) {
    tests), whose tangent vectors may then differ in their last bits from the lean ones. */
 RDG__PRIVATE int rdg__frame_finish(rdg__ws *w) {
     if (!w->lean) return 1;
+    if (w->lean == 2) return rdg__frame_tan(w, 2, w->top_kv, 0);
     w->lean = 0;
     if (!rdg__eigh_top_vecs(w->jw, w->top.k, w->top_kv, w->mu, w->V, w->tw, &w->top)) { rdg__frame(w); return 0; }
     rdg__frame_lam(w);
@@ -4096,6 +4183,7 @@ RDG__PRIVATE int rdg__frame_finish(rdg__ws *w) {
    monotone in it: one end decides the test when both ends give the same answer. */
 RDG__PRIVATE int rdg__gap_noisy(rdg__ws *w, size_t ds) {
     rdg_real cut = RDG__GAP_NOISE * w->mu[0];
+    if (w->lean == 2) return 0;               /* rdg__frame_warm's certificate */
     if (w->lean && ds + 1 == w->top.k) {
         rdg_real L = w->top.lo[ds] * w->top.sc, H = w->top.hi[ds] * w->top.sc;
         if (w->mu[ds - 1] - H > cut) return 0;
@@ -4568,7 +4656,7 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
     int ret;
     for (;; ++st->it) {
         rdg__eval_near(g, x, cur, cand);
-        (void)rdg__frame_tan(cur, ntop, kv, 1);   /* lean: finished below before a return */
+        (void)rdg__frame_tan(cur, ntop, kv, st->it > 0 ? 2 : 1);   /* lean: finished before a return */
         rn = rdg__resid_tan(cur, ds, r);
         *res = rn;
         if (st->it == 0) st->resid0 = rn;

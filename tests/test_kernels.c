@@ -590,6 +590,76 @@ static void frame_lean(void) {
     CHECK(decided > 0 && decided < cases, "frame_lean: the bracket decided %zu of %zu gap tests (both paths wanted)", decided, cases);
 }
 
+/* rdg__frame_warm (an SCMS step's d* = 1 frame by power iteration from the last step's vector,
+   with a certificate) against the full solver on C = Q diag(spec) Q^T: where it accepts, mu_0
+   and v_0 to the solver's accuracy, a true gap above RDG__GAP_NOISE mu_0 and bounds above
+   lam_1 ..; it must accept separated spectra from a near start, and must refuse a start on
+   v_1 (an eigenvector too, with a tiny residual), a repeated top and a top two within
+   1e-12. Spectra: W2's shape (mu_0 / mu_1 ~ 12, a decaying rest), a flat heavy rest (only
+   the shifted bound holds), and the close ones. */
+static void frame_warm(void) {
+    const size_t d = 24;
+    rdg_rng r;
+    rdg__ws w;
+    rdg_real *Q = (rdg_real *)malloc(d * d * sizeof(rdg_real)), *E = (rdg_real *)malloc(d * d * sizeof(rdg_real));
+    rdg_real *wk = (rdg_real *)malloc((d * d + 6 * d) * sizeof(rdg_real)), spec[24], ev[24];
+    size_t i, j, l, cases = 0, bad = 0, acc = 0, must = 0, mustnot = 0;
+    int kind, st;
+    double worst = 0;
+    if (!Q || !E || !wk || !rdg__ws_alloc(&w, 4, d)) { CHECK(0, "alloc"); free(Q); free(E); free(wk); return; }
+    rdg_rng_init(&r, 13, 0);
+    for (kind = 0; kind < 5; ++kind) for (st = 0; st < 6; ++st) {
+        double an, dw, pr = 0, gap;
+        int ok, want = -1;
+        rdg_real eps = st == 0 ? 0 : st == 1 ? (rdg_real)1e-8 : st == 2 ? (rdg_real)1e-3 : (rdg_real)0.3;
+        /* a random orthogonal Q: the eigenvectors of a random symmetric matrix */
+        for (i = 0; i < d; ++i) for (j = 0; j <= i; ++j) E[i * d + j] = E[j * d + i] = rdg_rng_normal(&r);
+        rdg__eigh_ql(E, d, ev, Q, wk);
+        for (l = 0; l < d; ++l)
+            spec[l] = kind == 0 ? (l == 0 ? 12 : (rdg_real)pow(0.8, (double)l))   /* W2's shape */
+                    : kind == 1 ? (l == 0 ? 1 : (rdg_real)0.3)                    /* flat heavy rest */
+                    : kind == 2 ? (l <= 1 ? 1 : (rdg_real)0.1)                    /* repeated top */
+                    : kind == 3 ? (l == 0 ? 1 : l == 1 ? (rdg_real)(1 - 1e-12) : (rdg_real)0.1)
+                    : (l == 0 ? 3 : l == 1 ? 2 : (rdg_real)0.1 / (rdg_real)(l + 1));
+        for (i = 0; i < d; ++i) for (j = 0; j < d; ++j) {
+            rdg_real s = 0;
+            for (l = 0; l < d; ++l) s += Q[i * d + l] * spec[l] * Q[j * d + l];
+            w.C[i * d + j] = s;
+        }
+        for (i = 0; i < d; ++i) for (j = 0; j < i; ++j) w.C[i * d + j] = w.C[j * d + i];
+        memcpy(E, w.C, d * d * sizeof(rdg_real));
+        rdg__eigh_ql(E, d, ev, Q, wk);     /* the reference: ev descending, Q's columns */
+        for (i = 0; i < d; ++i)            /* the start: v_0 perturbed, v_1, or random */
+            w.V[i * d] = st <= 3 ? Q[i * d] + eps * rdg_rng_normal(&r) : st == 4 ? Q[i * d + 1] : rdg_rng_normal(&r);
+        /* (kind 4's mu_1 / mu_0 = 2/3 is too slow for the power iteration from a start off v_0)
+           */
+        if ((kind == 0 && st <= 2) || (kind == 1 && st <= 1) || (kind == 4 && st == 0)) want = 1;
+        if (st == 4 || kind == 2 || kind == 3) want = 0;
+        ok = rdg__frame_warm(&w);
+        ++cases;
+        acc += ok == 1;
+        if (want >= 0 && ok != want) { ++bad; printf("  frame_warm kind %d start %d: accepted %d, wanted %d\n", kind, st, ok, want); }
+        must += want == 1; mustnot += want == 0;
+        if (!ok) continue;
+        an = (double)ev[0];
+        dw = fabs((double)(w.mu[0] - ev[0])) / an;
+        for (i = 0; i < d; ++i) for (j = 0; j < d; ++j)
+            pr = fmax(pr, fabs((double)w.V[i * d] * w.V[j * d] - (double)Q[i * d] * Q[j * d]));
+        gap = (double)(ev[0] - ev[1]);
+        pr *= gap / an;
+        worst = fmax(worst, fmax(dw, pr));
+        if (dw > 16 * (double)d * RDG__EPS || pr > 16 * (double)d * RDG__EPS || !(gap > RDG__GAP_NOISE * an)) {
+            ++bad;
+            printf("  frame_warm kind %d start %d: mu_0 %.3g, projector x gap %.3g, gap %.3g\n", kind, st, dw, pr, gap / an);
+        }
+        for (j = 1; j < d; ++j) if (w.mu[j] < ev[j]) { ++bad; printf("  frame_warm kind %d start %d: mu_%zu %.17g below %.17g\n", kind, st, j, (double)w.mu[j], (double)ev[j]); break; }
+    }
+    rdg__ws_free(&w); free(Q); free(E); free(wk);
+    printf("  frame_warm: %zu cases, %zu accepted (%zu must be, %zu must not), worst %.1f eps |C|\n",
+           cases, acc, must, mustnot, worst / RDG__EPS);
+    CHECK(bad == 0, "frame_warm: %zu of %zu cases wrong", bad, cases);
+}
+
 /* The tangent-frame Jacobian against the eigenvector form: P_N J = E JE (any normal basis E),
    rE = E^T g in norm, q = grad lam_{d*+1}; E orthonormal and normal. */
 static void jac_tan(void) {
@@ -824,6 +894,7 @@ int main(void) {
     eigh_ql();
     eigh_top();
     frame_lean();
+    frame_warm();
     jac_tan();
     RDG_TEST_END("test_kernels");
 }
