@@ -1876,6 +1876,25 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
 
 /* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
    feed 8 independent FMA chains. */
+RDG__PRIVATE void rdg__k_atb_8x1(size_t P, size_t dp, const rdg_real *A, const rdg_real *B, rdg_real *acc,
+                                 size_t i, size_t v) {
+    rdg_real *c = acc + i * dp + v;
+    size_t p;
+    rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
+    rdg__v c4 = RDG__VLD(c + 4 * dp), c5 = RDG__VLD(c + 5 * dp), c6 = RDG__VLD(c + 6 * dp), c7 = RDG__VLD(c + 7 * dp);
+    for (p = 0; p < P; ++p) {
+        const rdg_real *a = A + p * dp + i;
+        rdg__v b = RDG__VLD(B + p * dp + v);
+        RDG__INREG(b);
+        c0 = RDG__VFMA(RDG__VSET(a[0]), b, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b, c1);
+        c2 = RDG__VFMA(RDG__VSET(a[2]), b, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b, c3);
+        c4 = RDG__VFMA(RDG__VSET(a[4]), b, c4); c5 = RDG__VFMA(RDG__VSET(a[5]), b, c5);
+        c6 = RDG__VFMA(RDG__VSET(a[6]), b, c6); c7 = RDG__VFMA(RDG__VSET(a[7]), b, c7);
+    }
+    RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
+    RDG__VST(c + 4 * dp, c4); RDG__VST(c + 5 * dp, c5); RDG__VST(c + 6 * dp, c6); RDG__VST(c + 7 * dp, c7);
+}
+
 RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real *A, const rdg_real *B,
                                   rdg_real *acc, int lower) {
     size_t v = 0, i, p;
@@ -1884,6 +1903,12 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
        for 16 FMAs (the 8 x 1 tile below needs 9 for 8); the same FMAs in the same order */
     for (; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
         i = (lower && v > r0) ? v : r0;
+        if (lower && i == v && i + 8 <= dp) {
+            /* the diagonal's 8 rows: their second vector of columns is above the diagonal
+               (1/6 of the lower product's FMAs at dp = 32) */
+            rdg__k_atb_8x1(P, dp, A, B, acc, i, v);
+            i += 8;
+        }
         for (; i + 8 <= dp; i += 8) {
             rdg_real *c = acc + i * dp + v;
             rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + RDG__VW), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + RDG__VW);
@@ -1922,22 +1947,7 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
 #endif
     for (; v < dp; v += RDG__VW) {
         i = (lower && v > r0) ? v : r0;
-        for (; i + 8 <= dp; i += 8) {
-            rdg_real *c = acc + i * dp + v;
-            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
-            rdg__v c4 = RDG__VLD(c + 4 * dp), c5 = RDG__VLD(c + 5 * dp), c6 = RDG__VLD(c + 6 * dp), c7 = RDG__VLD(c + 7 * dp);
-            for (p = 0; p < P; ++p) {
-                const rdg_real *a = A + p * dp + i;
-                rdg__v b = RDG__VLD(B + p * dp + v);
-                RDG__INREG(b);
-                c0 = RDG__VFMA(RDG__VSET(a[0]), b, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b, c1);
-                c2 = RDG__VFMA(RDG__VSET(a[2]), b, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b, c3);
-                c4 = RDG__VFMA(RDG__VSET(a[4]), b, c4); c5 = RDG__VFMA(RDG__VSET(a[5]), b, c5);
-                c6 = RDG__VFMA(RDG__VSET(a[6]), b, c6); c7 = RDG__VFMA(RDG__VSET(a[7]), b, c7);
-            }
-            RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
-            RDG__VST(c + 4 * dp, c4); RDG__VST(c + 5 * dp, c5); RDG__VST(c + 6 * dp, c6); RDG__VST(c + 7 * dp, c7);
-        }
+        for (; i + 8 <= dp; i += 8) rdg__k_atb_8x1(P, dp, A, B, acc, i, v);
         for (; i < dp; ++i) {
             rdg_real *c = acc + i * dp + v;
             rdg__v c0 = RDG__VLD(c);
@@ -4364,8 +4374,7 @@ RDG__PRIVATE int rdg__jac_tan(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real 
             for (p = 0; p < P; ++p) {
                 rdg_real *c = w->ta + p * dp, *wc = w->tb + p * dp, f, wk = w->w[k0 + p];
                 f = wk * pa[p];
-                for (j = 0; j < d; ++j) wc[j] = 0;
-                rdg__axpy(d, f, c, wc);
+                for (j = 0; j < d; ++j) wc[j] = f * c[j];   /* (0 + f c by an FMA: the same bits) */
                 if (a == 0) rdg__axpy(d, wk * pe[p] * pe[p], c, w->qt);
             }
             rdg__k_atb(P, dp, 0, w->ta, w->tb, w->acc, 1);
