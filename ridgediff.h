@@ -4068,7 +4068,8 @@ RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
     for (j = 0; j < w->d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
 }
 
-/* An SCMS step's frame for d* = 1 from the last step's tangent vector (V's column 0): power
+/* An SCMS step's frame for d* = 1 from the last step's tangent vector (V's column 0; cold: from
+   e_k, k the largest diagonal entry of C, for a first step; about 15 steps in W2): power
    iteration y <- C y / |C y| until the residual r = C y - th y (th = y.C y) has
    |r| <= 8 eps |C|_F, then a certificate. With C' = C - th y y^T, Weyl's inequality (a
    rank-one term cannot lift the second eigenvalue above the first of the rest) gives
@@ -4081,7 +4082,7 @@ RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
    b is too large (the top two eigenvalues close, or a heavy rest of the spectrum). About
    10 d^2 flops a step (8 steps a frame in W2) where the solver needs 4/3 d^3 and more. */
 #define RDG__WARM_STEPS 24
-RDG__PRIVATE int rdg__frame_warm(rdg__ws *w) {
+RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     size_t d = w->d, i, j, it;
     const rdg_real *C = w->C;
     rdg_real *y = w->tw, *u = y + d, *ua = u + d, *ub = ua + d, *r = ub + d, *Cp = w->jw;
@@ -4090,7 +4091,11 @@ RDG__PRIVATE int rdg__frame_warm(rdg__ws *w) {
        iteration) */
     for (j = 0; j < d; ++j) cn += rdg__dot(C + j * d, C + j * d, d);
     cn = RDG__SQRT(cn);
-    for (i = 0; i < d; ++i) y[i] = w->V[i * d];
+    if (cold) {           /* no last step: e_k of C's largest diagonal entry (C e_k next) */
+        size_t kx = 0;
+        for (i = 1; i < d; ++i) if (C[i * d + i] > C[kx * d + kx]) kx = i;
+        for (i = 0; i < d; ++i) y[i] = i == kx ? RDG__R(1.0) : 0;
+    } else for (i = 0; i < d; ++i) y[i] = w->V[i * d];
     nu = rdg__dot(y, y, d);
     if (!(cn > 0) || !rdg__isfinite(cn) || !(nu > 0) || !rdg__isfinite(nu)) return 0;
     nu = RDG__R(1.0) / RDG__SQRT(nu);
@@ -4150,12 +4155,13 @@ RDG__PRIVATE int rdg__frame_warm(rdg__ws *w) {
 /* lean: the last target (mu_{k-1}, the first normal one) is left at its bracket's midpoint
    (to 1e-4 |C|) and its vector not made until rdg__frame_finish: an SCMS step uses only the
    tangent vectors, and its gap test (rdg__gap_noisy) is mostly decided by the bracket.
-   lean = 2 (k = 2: d* = 1) first tries rdg__frame_warm from V's column 0, the last step's. */
+   lean = 2 (k = 2: d* = 1) first tries rdg__frame_warm from V's column 0, the last step's;
+   lean = 3 tries it cold (SCMS's first step). */
 RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k, size_t kv, int lean) {
     size_t d = w->d;
     w->lean = 0;
     if (k > RDG__TOPK || d < 16) { rdg__frame(w); return 0; }
-    if (lean == 2 && k == 2 && rdg__frame_warm(w)) {
+    if (lean >= 2 && k == 2 && rdg__frame_warm(w, lean == 3)) {
         w->lean = 2;
         w->top_kv = kv;
         rdg__frame_lam(w);
@@ -4665,7 +4671,7 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
     int ret;
     for (;; ++st->it) {
         rdg__eval_near(g, x, cur, cand);
-        (void)rdg__frame_tan(cur, ntop, kv, st->it > 0 ? 2 : 1);   /* lean: finished before a return */
+        (void)rdg__frame_tan(cur, ntop, kv, st->it > 0 ? 2 : 3);   /* lean: finished before a return */
         rn = rdg__resid_tan(cur, ds, r);
         *res = rn;
         if (st->it == 0) st->resid0 = rn;

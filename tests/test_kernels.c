@@ -595,7 +595,7 @@ static void frame_lean(void) {
    and v_0 to the solver's accuracy, a true gap above RDG__GAP_NOISE mu_0 and bounds above
    lam_1 ..; it must accept separated spectra from a near start, and must refuse a start on
    v_1 (an eigenvector too, with a tiny residual), a repeated top and a top two within
-   1e-12. Spectra: W2's shape (mu_0 / mu_1 ~ 12, a decaying rest), a flat heavy rest (only
+   1e-12, cold (from e_k of the largest diagonal entry) or warm. Spectra: W2's shape (mu_0 / mu_1 ~ 12, a decaying rest), a flat heavy rest (only
    the shifted bound holds), and the close ones. */
 static void frame_warm(void) {
     const size_t d = 24;
@@ -608,7 +608,7 @@ static void frame_warm(void) {
     double worst = 0;
     if (!Q || !E || !wk || !rdg__ws_alloc(&w, 4, d)) { CHECK(0, "alloc"); free(Q); free(E); free(wk); return; }
     rdg_rng_init(&r, 13, 0);
-    for (kind = 0; kind < 5; ++kind) for (st = 0; st < 6; ++st) {
+    for (kind = 0; kind < 5; ++kind) for (st = 0; st < 7; ++st) {   /* st 6: cold (no last vector) */
         double an, dw, pr = 0, gap;
         int ok, want = -1;
         rdg_real eps = st == 0 ? 0 : st == 1 ? (rdg_real)1e-8 : st == 2 ? (rdg_real)1e-3 : (rdg_real)0.3;
@@ -630,12 +630,13 @@ static void frame_warm(void) {
         memcpy(E, w.C, d * d * sizeof(rdg_real));
         rdg__eigh_ql(E, d, ev, Q, wk);     /* the reference: ev descending, Q's columns */
         for (i = 0; i < d; ++i)            /* the start: v_0 perturbed, v_1, or random */
-            w.V[i * d] = st <= 3 ? Q[i * d] + eps * rdg_rng_normal(&r) : st == 4 ? Q[i * d + 1] : rdg_rng_normal(&r);
+            w.V[i * d] = st <= 3 ? Q[i * d] + eps * rdg_rng_normal(&r) : st == 4 || st == 6 ? Q[i * d + 1] : rdg_rng_normal(&r);
+        /* (cold ignores V: its v_1 there would be refused) */
         /* (kind 4's mu_1 / mu_0 = 2/3 is too slow for the power iteration from a start off v_0)
            */
-        if ((kind == 0 && st <= 2) || (kind == 1 && st <= 1) || (kind == 4 && st == 0)) want = 1;
+        if ((kind == 0 && (st <= 2 || st == 6)) || (kind == 1 && st <= 1) || (kind == 4 && st == 0)) want = 1;
         if (st == 4 || kind == 2 || kind == 3) want = 0;
-        ok = rdg__frame_warm(&w);
+        ok = rdg__frame_warm(&w, st == 6);
         ++cases;
         acc += ok == 1;
         if (want >= 0 && ok != want) { ++bad; printf("  frame_warm kind %d start %d: accepted %d, wanted %d\n", kind, st, ok, want); }
