@@ -4181,11 +4181,12 @@ RDG__PRIVATE int rdg__frame_tan(rdg__ws *w, size_t k, size_t kv, int lean) {
 }
 
 /* Completes a lean frame: the bits rdg__frame_tan gives without lean. Returns 0 when the
-   frame was replaced by the full one (the top solver gave up on the last target: not seen in
-   tests), whose tangent vectors may then differ in their last bits from the lean ones. */
+   tangent vectors may have changed in their last bits: always after rdg__frame_warm's (the
+   solver's replace them), and when the solver gave up on the last target (the full frame
+   then: not seen in tests). */
 RDG__PRIVATE int rdg__frame_finish(rdg__ws *w) {
     if (!w->lean) return 1;
-    if (w->lean == 2) return rdg__frame_tan(w, 2, w->top_kv, 0);
+    if (w->lean == 2) { (void)rdg__frame_tan(w, 2, w->top_kv, 0); return 0; }
     w->lean = 0;
     if (!rdg__eigh_top_vecs(w->jw, w->top.k, w->top_kv, w->mu, w->V, w->tw, &w->top)) { rdg__frame(w); return 0; }
     rdg__frame_lam(w);
@@ -4682,7 +4683,7 @@ RDG__PRIVATE int rdg__scms_run(const rdg_gmm *g, const rdg__popts *po, size_t nt
             st->undef = rdg__gap_noisy(cur, ds) ? st->undef + 1 : 0;
             if (st->undef >= 5) ret = 0;
         }
-        if (ret >= 0) {
+        if (ret >= 0) {   /* (the decision stands; r and |r| become the finished frame's) */
             if (!rdg__frame_finish(cur)) *res = rdg__resid_tan(cur, ds, r);
             return ret;
         }
