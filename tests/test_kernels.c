@@ -597,12 +597,11 @@ static void frame_lean(void) {
    v_1 (an eigenvector too, with a tiny residual), a repeated top and a top two within
    1e-12, cold (from e_k of the largest diagonal entry) or warm. Spectra: W2's shape (mu_0 / mu_1 ~ 12, a decaying rest), a flat heavy rest (only
    the shifted bound holds), and the close ones. */
-static void frame_warm(void) {
-    const size_t d = 24;
+static void frame_warm(size_t d) {   /* d <= 32; odd d takes the matrix-vector product's odd row */
     rdg_rng r;
     rdg__ws w;
     rdg_real *Q = (rdg_real *)malloc(d * d * sizeof(rdg_real)), *E = (rdg_real *)malloc(d * d * sizeof(rdg_real));
-    rdg_real *wk = (rdg_real *)malloc((d * d + 6 * d) * sizeof(rdg_real)), spec[24], ev[24];
+    rdg_real *wk = (rdg_real *)malloc((d * d + 6 * d) * sizeof(rdg_real)), spec[32], ev[32];
     size_t i, j, l, cases = 0, bad = 0, acc = 0, must = 0, mustnot = 0;
     int kind, st;
     double worst = 0;
@@ -656,9 +655,9 @@ static void frame_warm(void) {
         for (j = 1; j < d; ++j) if (w.mu[j] < ev[j]) { ++bad; printf("  frame_warm kind %d start %d: mu_%zu %.17g below %.17g\n", kind, st, j, (double)w.mu[j], (double)ev[j]); break; }
     }
     rdg__ws_free(&w); free(Q); free(E); free(wk);
-    printf("  frame_warm: %zu cases, %zu accepted (%zu must be, %zu must not), worst %.1f eps |C|\n",
-           cases, acc, must, mustnot, worst / RDG__EPS);
-    CHECK(bad == 0, "frame_warm: %zu of %zu cases wrong", bad, cases);
+    printf("  frame_warm d %zu: %zu cases, %zu accepted (%zu must be, %zu must not), worst %.1f eps |C|\n",
+           d, cases, acc, must, mustnot, worst / RDG__EPS);
+    CHECK(bad == 0, "frame_warm d %zu: %zu of %zu cases wrong", d, bad, cases);
 }
 
 /* The tangent-frame Jacobian against the eigenvector form: P_N J = E JE (any normal basis E),
@@ -895,7 +894,8 @@ int main(void) {
     eigh_ql();
     eigh_top();
     frame_lean();
-    frame_warm();
+    frame_warm(17);
+    frame_warm(24);
     jac_tan();
     RDG_TEST_END("test_kernels");
 }
