@@ -4082,10 +4082,38 @@ RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
    b is too large (the top two eigenvalues close, or a heavy rest of the spectrum). About
    10 d^2 flops a step (8 steps a frame in W2) where the solver needs 4/3 d^3 and more. */
 #define RDG__WARM_STEPS 24
+/* u = C y for a symmetric C (d x d) by its rows: a vector of columns at a time, its sums in
+   registers across the rows (two sets: even and odd rows), then the columns left one at a
+   time in the same order (GCC's own loop kept the sums in memory and checked aliasing every
+   row: most of the power iteration's time). */
+RDG__PRIVATE void rdg__symv(const rdg_real *C, size_t d, const rdg_real *y, rdg_real *u) {
+    size_t i = 0, j;
+#if RDG__VW > 1
+    for (; i + RDG__VW <= d; i += RDG__VW) {
+        rdg__v a = RDG__VSET(0.0), b = a;
+        for (j = 0; j + 1 < d; j += 2) {
+            a = RDG__VFMA(RDG__VSET(y[j]), RDG__VLD(C + j * d + i), a);
+            b = RDG__VFMA(RDG__VSET(y[j + 1]), RDG__VLD(C + (j + 1) * d + i), b);
+        }
+        if (j < d) a = RDG__VFMA(RDG__VSET(y[j]), RDG__VLD(C + j * d + i), a);
+        RDG__VST(u + i, RDG__VADD(a, b));
+    }
+#endif
+    for (; i < d; ++i) {
+        rdg_real a = 0, b = 0;
+        for (j = 0; j + 1 < d; j += 2) {
+            a = RDG__FMA(y[j], C[j * d + i], a);
+            b = RDG__FMA(y[j + 1], C[(j + 1) * d + i], b);
+        }
+        if (j < d) a = RDG__FMA(y[j], C[j * d + i], a);
+        u[i] = a + b;
+    }
+}
+
 RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     size_t d = w->d, i, j, it;
     const rdg_real *C = w->C;
-    rdg_real *y = w->tw, *u = y + d, *ua = u + d, *ub = ua + d, *r = ub + d, *Cp = w->jw;
+    rdg_real *y = w->tw, *u = y + d, *r = u + d, *Cp = w->jw;
     rdg_real cn = 0, th = 0, rn = 0, rp = 0, tr, sh, f0, f1, bound, tol, nu, margin;
     /* (sums by rdg__dot's partial sums: a loop of d^2 dependent additions cost more than the
        iteration) */
@@ -4102,14 +4130,7 @@ RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     for (i = 0; i < d; ++i) y[i] *= nu;
     tol = RDG__R(8.0) * RDG__EPS * cn;
     for (it = 0;; ++it) {
-        for (i = 0; i < d; ++i) { ua[i] = 0; ub[i] = 0; }
-        for (j = 0; j + 1 < d; j += 2) {       /* u = C y by rows of C (symmetric), two sums */
-            const rdg_real *c0 = C + j * d, *c1 = c0 + d;
-            rdg_real y0 = y[j], y1 = y[j + 1];
-            for (i = 0; i < d; ++i) { ua[i] += c0[i] * y0; ub[i] += c1[i] * y1; }
-        }
-        if (j < d) for (i = 0; i < d; ++i) ua[i] += C[j * d + i] * y[j];
-        for (i = 0; i < d; ++i) u[i] = ua[i] + ub[i];
+        rdg__symv(C, d, y, u);
         th = rdg__dot(y, u, d);
         for (i = 0; i < d; ++i) r[i] = u[i] - th * y[i];
         rn = RDG__SQRT(rdg__dot(r, r, d));
