@@ -2545,8 +2545,8 @@ RDG__PRIVATE int rdg__jacobi(rdg_real *A, size_t n, rdg_real *w, rdg_real *V) {
 /* out[j] += sum_{l < m} c[l cs] R[l rs + j] for j0 <= j < n (m rows of R, row stride rs), the
    sum over l in order, products and sums rounded as written; in blocks of up to 4 vectors of
    columns held in registers across the rows (a sum kept in memory waits on its own store at
-   every row). The tridiagonalisation's A v, the Householder rows' product, and LM's J^T J
-   and J^T u run through it. */
+   every row). The tridiagonalisation's A v, the Householder rows' product, LM's J^T J and
+   J^T u, and the power iteration's C y (rdg__frame_warm) run through it. */
 RDG__PRIVATE void rdg__rows_axpy(const rdg_real *R, size_t rs, const rdg_real *c, size_t cs, size_t m,
                                  size_t j0, size_t n, rdg_real *out) {
     size_t l, j = j0;
@@ -4082,34 +4082,6 @@ RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
    b is too large (the top two eigenvalues close, or a heavy rest of the spectrum). About
    10 d^2 flops a step (8 steps a frame in W2) where the solver needs 4/3 d^3 and more. */
 #define RDG__WARM_STEPS 24
-/* u = C y for a symmetric C (d x d) by its rows: a vector of columns at a time, its sums in
-   registers across the rows (two sets: even and odd rows), then the columns left one at a
-   time in the same order (GCC's own loop kept the sums in memory and checked aliasing every
-   row: most of the power iteration's time). */
-RDG__PRIVATE void rdg__symv(const rdg_real *C, size_t d, const rdg_real *y, rdg_real *u) {
-    size_t i = 0, j;
-#if RDG__VW > 1
-    for (; i + RDG__VW <= d; i += RDG__VW) {
-        rdg__v a = RDG__VSET(0.0), b = a;
-        for (j = 0; j + 1 < d; j += 2) {
-            a = RDG__VFMA(RDG__VSET(y[j]), RDG__VLD(C + j * d + i), a);
-            b = RDG__VFMA(RDG__VSET(y[j + 1]), RDG__VLD(C + (j + 1) * d + i), b);
-        }
-        if (j < d) a = RDG__VFMA(RDG__VSET(y[j]), RDG__VLD(C + j * d + i), a);
-        RDG__VST(u + i, RDG__VADD(a, b));
-    }
-#endif
-    for (; i < d; ++i) {
-        rdg_real a = 0, b = 0;
-        for (j = 0; j + 1 < d; j += 2) {
-            a = RDG__FMA(y[j], C[j * d + i], a);
-            b = RDG__FMA(y[j + 1], C[(j + 1) * d + i], b);
-        }
-        if (j < d) a = RDG__FMA(y[j], C[j * d + i], a);
-        u[i] = a + b;
-    }
-}
-
 RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     size_t d = w->d, i, j, it;
     const rdg_real *C = w->C;
@@ -4130,7 +4102,9 @@ RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     for (i = 0; i < d; ++i) y[i] *= nu;
     tol = RDG__R(8.0) * RDG__EPS * cn;
     for (it = 0;; ++it) {
-        rdg__symv(C, d, y, u);
+        /* u = C y by rows of C (symmetric), the sums in registers across the rows */
+        for (i = 0; i < d; ++i) u[i] = 0;
+        rdg__rows_axpy(C, d, y, 1, d, 0, d, u);
         th = rdg__dot(y, u, d);
         for (i = 0; i < d; ++i) r[i] = u[i] - th * y[i];
         rn = RDG__SQRT(rdg__dot(r, r, d));
