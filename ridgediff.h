@@ -2389,6 +2389,16 @@ RDG__PRIVATE rdg_real rdg__dot(const rdg_real *u, const rdg_real *v, size_t n) {
     return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
 }
 
+/* Column j of V (n x n, row-major) = z with its largest component positive (the first of
+   equal ones): the sign convention of every eigensolver here. */
+RDG__PRIVATE void rdg__put_col(const rdg_real *z, size_t n, rdg_real *V, size_t j) {
+    size_t i, kx = 0;
+    rdg_real sg;
+    for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
+    sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
+    for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
+}
+
 /* Scales A (len entries) to entries <= 1 by the power of two sc = 2^e >= max |A_i| (1 when A
    is 0): a multiplication by 2^-e, exact where a division by max |A_i| would round. Returns
    sc, or 0 (A untouched) when an entry is not finite. Vector lanes in the SIMD build: the
@@ -2795,14 +2805,7 @@ RDG__PRIVATE int rdg__eigh_ql(rdg_real *A, size_t n, rdg_real *w, rdg_real *V, r
             for (i = 0; i < n; ++i) { rdg_real t1 = Zt[j * n + i]; Zt[j * n + i] = Zt[kx * n + i]; Zt[kx * n + i] = t1; }
         }
     }
-    for (j = 0; j < n; ++j) {
-        const rdg_real *z = Zt + j * n;
-        size_t kx = 0;
-        rdg_real sg;
-        for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
-        sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
-        for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
-    }
+    for (j = 0; j < n; ++j) rdg__put_col(Zt + j * n, n, V, j);
     return 1;
 }
 
@@ -3036,13 +3039,8 @@ RDG__PRIVATE int rdg__eigh_top_vecs(const rdg_real *A, size_t j1, size_t kv, rdg
         }
     }
     for (j = 0; j < k; ++j) {
-        rdg_real *z = u0 + j * n, sg;
-        size_t kx = 0;
         w[j] = lam[j] * sc;
-        if (j < st->jv || j >= kve) continue;
-        for (i = 1; i < n; ++i) if (RDG__FABS(z[i]) > RDG__FABS(z[kx])) kx = i;
-        sg = z[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
-        for (i = 0; i < n; ++i) V[i * n + j] = sg * z[i];
+        if (j >= st->jv && j < kve) rdg__put_col(u0 + j * n, n, V, j);
     }
     for (j = k; j + 1 < n; ++j) w[j] = w[k - 1];
     w[n - 1] = lam[k] * sc;
@@ -4044,28 +4042,22 @@ RDGDEF rdg_status rdg_density_d3(const rdg_gmm *g, rdg_real t, const rdg_real *y
 
 /* >>ridge -------------------------------------------------------------------------------------
    Frame, residual, Jacobian (MATH.md 3-4). The frame is taken from the eigenvectors of C:
-   lam_j(H) = -1/s^2 + (a^2/s^4) mu_j(C) keeps relative accuracy when C is tiny. */
-RDG__PRIVATE void rdg__frame(rdg__ws *w) {
-    size_t j, d = w->d;
+   lam_j(H) = -1/s^2 + (a^2/s^4) mu_j(C) keeps relative accuracy when C is tiny; lam from mu: */
+RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
+    size_t j;
     rdg_real as = w->a / w->s2;
+    for (j = 0; j < w->d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
+}
+
+RDG__PRIVATE void rdg__frame(rdg__ws *w) {
+    size_t d = w->d;
     memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
     if (!rdg__eigh_ql(w->jw, d, w->mu, w->V, w->tw)) {
         /* QL ran out of steps (not seen in tests): Jacobi, whose 100 sweeps never run out */
         memcpy(w->jw, w->C, d * d * sizeof(rdg_real));
         (void)rdg__jacobi(w->jw, d, w->mu, w->V);
     }
-    for (j = 0; j < d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
-}
-
-/* The top of the frame, all an SCMS step and rdg__jac_tan need (k = d* + 1: the tangent
-   vectors, mu_d* and, for the Jacobian only, its vector): V's first kv <= k columns, mu and lam
-   at 0..k-1 and d - 1 (mu_{d-1} to ~ 1e-3 |C|; the entries between hold the bound mu_{k-1}),
-   by rdg__eigh_top where it pays (k <= RDG__TOPK, d >= 16); else the full frame, which serves
-   every caller too. Returns 1 for the top part only. */
-RDG__PRIVATE void rdg__frame_lam(rdg__ws *w) {
-    size_t j;
-    rdg_real as = w->a / w->s2;
-    for (j = 0; j < w->d; ++j) w->lam[j] = (as * w->mu[j]) * as - RDG__R(1.0) / w->s2;
+    rdg__frame_lam(w);
 }
 
 /* An SCMS step's frame for d* = 1 from the last step's tangent vector (V's column 0; cold: from
@@ -4135,19 +4127,18 @@ RDG__PRIVATE int rdg__frame_warm(rdg__ws *w, int cold) {
     bound = f1 < f0 ? f1 : f0;
     margin = RDG__R(4.0) * (rdg_real)d * RDG__EPS * (cn + RDG__FABS(th));
     if (!(bound + margin < (th - rn) - RDG__GAP_NOISE * th)) return 0;
-    {   /* the largest component positive, as the solvers' */
-        size_t kx = 0;
-        rdg_real sg;
-        for (i = 1; i < d; ++i) if (RDG__FABS(y[i]) > RDG__FABS(y[kx])) kx = i;
-        sg = y[kx] < 0 ? RDG__R(-1.0) : RDG__R(1.0);
-        for (i = 0; i < d; ++i) w->V[i * d] = sg * y[i];
-    }
+    rdg__put_col(y, d, w->V, 0);
     w->mu[0] = th;
     for (j = 1; j < d; ++j) w->mu[j] = bound;
     return 1;
 }
 
-/* lean: the last target (mu_{k-1}, the first normal one) is left at its bracket's midpoint
+/* The top of the frame, all an SCMS step and rdg__jac_tan need (k = d* + 1: the tangent
+   vectors, mu_d* and, for the Jacobian only, its vector): V's first kv <= k columns, mu and lam
+   at 0..k-1 and d - 1 (mu_{d-1} to ~ 1e-3 |C|; the entries between hold the bound mu_{k-1}),
+   by rdg__eigh_top where it pays (k <= RDG__TOPK, d >= 16); else the full frame, which serves
+   every caller too. Returns 1 for the top part only.
+   lean: the last target (mu_{k-1}, the first normal one) is left at its bracket's midpoint
    (to 1e-4 |C|) and its vector not made until rdg__frame_finish: an SCMS step uses only the
    tangent vectors, and its gap test (rdg__gap_noisy) is mostly decided by the bracket.
    lean = 2 (k = 2: d* = 1) first tries rdg__frame_warm from V's column 0, the last step's;
