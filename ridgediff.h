@@ -585,8 +585,9 @@ RDGDEF rdg_status rdg_model_file_load(const char *path, rdg_model_file *f);
    (two model calls per step), g = (a_t m(y, t) - y) / s_t^2, h_k = t_k - t_{k+1}. The sample is
    the state y_K at t0 as the last step leaves it (the paper's convention: no final denoising
    step; call rdg_model_eval at t0 for one). Trajectory i draws from stream (seed, i) only (d
-   normals for y_0, the same for SDE and ODE, then d per SDE step) and the model sees batches
-   whose size depends on n alone: results are bit-identical for any number of threads, and
+   normals for y_0, the same for SDE and ODE, then d per SDE step) and a model sees batches
+   whose size depends on n alone (the exact model, whose arithmetic is per trajectory, gets
+   batches cut to the threads): results are bit-identical for any number of threads, and
    trajectory i does not depend on n. Checkpoints: steps 0, every, 2 every, ..., and K. */
 typedef struct rdg_sample_opts {
     rdg_real T, t0;             /* 10, 0.005                               */
@@ -1432,6 +1433,22 @@ RDG__PRIVATE void rdg__k_wsumq_ref(const rdg_real *X, size_t n, size_t d, const 
             rdg_real wq = W[q][i], *o = out + (size_t)q * d;
             for (j = 0; j < d; ++j) o[j] = RDG__FMA(wq, xi[j], o[j]);
         }
+}
+
+/* rdg__k_wsumq for one weight vector: out[j] += sum_{i < n} w_i x_ij, each output's sum over
+   the rows in the same order and with the same fused steps (bit for bit one query of it). */
+RDG__PRIVATE void rdg__k_wsum1(const rdg_real *X, size_t n, size_t d, const rdg_real *w, rdg_real *out) {
+    size_t i, j;
+    for (i = 0; i < n; ++i) {
+        const rdg_real *xi = X + i * d;
+        rdg_real wi = w[i];
+        j = 0;
+#if RDG__VW > 1
+        for (; j + RDG__VW <= d; j += RDG__VW)
+            RDG__VST(out + j, RDG__VFMA(RDG__VSET(wi), RDG__VLD(xi + j), RDG__VLD(out + j)));
+#endif
+        for (; j < d; ++j) out[j] = RDG__FMA(wi, xi[j], out[j]);
+    }
 }
 
 /* out[j] += sum_k wt_k (x_{idx_k, j} - xr_j), j < d. */
@@ -5148,27 +5165,21 @@ RDGDEF rdg_status rdg_embed_sinusoidal(rdg_real t, size_t dim, rdg_real *e) {
 }
 
 /* >>sampler -----------------------------------------------------------------------------------
-   Reverse-time sampling, MATH.md 1. Trajectories run in batches of a size fixed by n and the
-   model kind alone; batch c covers trajectories [c bs, min(n, (c+1) bs)) and is run start to
-   finish by one thread: one model call per step (two for Heun), then the update of each
-   trajectory from its own stream (seed, i): d normals for y_0, then d per SDE step, in
-   coordinate order. Nothing is reduced across trajectories or threads, so the output does
-   not depend on the number of threads. */
+   Reverse-time sampling, MATH.md 1. Trajectories run in batches, each run start to finish by
+   one thread: one model call per step (two for Heun), then the update of each trajectory from
+   its own stream (seed, i): d normals for y_0, then d per SDE step, in coordinate order.
+   Nothing is reduced across trajectories or threads, so the output does not depend on the
+   number of threads. A model sees batches of a size fixed by n alone (rdg__sample_batch); the
+   exact model, whose arithmetic for a trajectory does not depend on the others of its batch,
+   gets batches cut to the threads instead (rdg__exact_batches). */
 #define RDG__SAMPLE_BATCH_MIN 8
 #define RDG__SAMPLE_BATCH_MAX 64
 
 /* Batch size: ceil(n / 16) clamped to [8, 64], so that a few hundred trajectories still make
-   16 batches for the threads while large runs get the model's most efficient batch. The exact
-   model (exact = 1) evaluates full scans in groups of RDG__QB trajectories of a batch: there,
-   ceil(n / 64) rounded up to a multiple of RDG__QB, in [RDG__QB, 64], so that no group is left
-   short and a few hundred trajectories make many batches (N = 2000, d = 32, 200 trajectories:
-   25 batches of 8 instead of 16 of 13 were about 9 % faster on one thread; 50 of 4 run as fast
-   on one thread and share out evenly over two, where 25 left one thread a batch to run alone:
-   2-3 % faster on two threads, interleaved runs). */
-RDG__PRIVATE size_t rdg__sample_batch(size_t n, int exact) {
-    size_t div = exact ? 64 : 16, lo = exact ? RDG__QB : RDG__SAMPLE_BATCH_MIN, bs = n / div + (n % div != 0);
-    if (exact) bs = (bs + RDG__QB - 1) / RDG__QB * RDG__QB;
-    if (bs < lo) bs = lo;
+   16 batches for the threads while large runs get the model's most efficient batch. */
+RDG__PRIVATE size_t rdg__sample_batch(size_t n) {
+    size_t bs = n / 16 + (n % 16 != 0);
+    if (bs < RDG__SAMPLE_BATCH_MIN) bs = RDG__SAMPLE_BATCH_MIN;
     if (bs > RDG__SAMPLE_BATCH_MAX) bs = RDG__SAMPLE_BATCH_MAX;
     return bs;
 }
@@ -5196,7 +5207,23 @@ RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const
     return w->xx && (rdg_real)(d + 4) * RDG__EPS * nb * nb * (RDG__R(0.5) / w->s2) <= RDG__R(1e-11);
 }
 
-/* The same full-scan step for one trajectory (a group of one). */
+/* Whether a trajectory fresh from a full scan (its new set c) takes the dense weighted sums:
+   when its set says that more than half the points can carry weight, or it has none. */
+RDG__PRIVATE int rdg__exact_dense(const rdg_gmm *g, const rdg__cand *c) {
+    return !c || !(g->drop > 0) || c->m > g->n / 2;
+}
+
+/* The dense mean m = sum_i w_i x_i / sum_i w_i from the log-weights e (largest emax; turned into
+   weights in place, 0 below the cut), as one query of rdg__exact_scan's sums. */
+RDG__PRIVATE void rdg__exact_mean1(const rdg_gmm *g, rdg_real *e, rdg_real emax, rdg_real *out) {
+    size_t j;
+    rdg_real sum = rdg__k_expcut(e, g->n, emax, g->drop > 0 ? emax - g->drop : -RDG__BIG);
+    for (j = 0; j < g->d; ++j) out[j] = 0;
+    rdg__k_wsum1(g->x, g->n, g->d, e, out);
+    for (j = 0; j < g->d; ++j) out[j] /= sum;
+}
+
+/* The same full-scan step for one trajectory (a batch's lone full scan). */
 RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
                                  rdg__cand *c, rdg_real *out) {
     size_t n = g->n, d = g->d;
@@ -5206,57 +5233,87 @@ RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real
         emax = rdg__k_dot(w->xt, w->xx, n, d, y, c1, c2, c0, w->w);
     } else emax = rdg__eval_scan(g, y, w);
     rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c, 1);
-    rdg__eval_tail(g, y, w, 0, NULL, n, emax);
-    memcpy(out, w->m, d * sizeof(rdg_real));
+    if (rdg__exact_dense(g, c)) rdg__exact_mean1(g, w->w, emax, out);
+    else {
+        rdg__eval_tail(g, y, w, 0, NULL, n, emax);
+        memcpy(out, w->m, d * sizeof(rdg_real));
+    }
 }
 
-/* Posterior means of the exact model for a group of up to RDG__QB trajectories that need a full
-   scan (wq: RDG__QB workspaces sharing the data panels, a and s^2 set): one pass over the
-   panels for the whole group (expanded square when every member allows it), a new candidate
-   set each, dense weights (0 below the cut, so the kept set is that of rdg__eval), and the
-   weighted sums m = sum_i w_i x_i / sum_i w_i with every data row loaded once for the group.
-   Missing members are padded with the last one and ignored. */
-RDG__PRIVATE void rdg__exact_group(const rdg_gmm *g, rdg_real xmax, const rdg_real *const *y, size_t nq,
-                                   rdg__ws *wq, rdg__cand *const *cand, rdg_real *const *out) {
-    size_t n = g->n, d = g->d, i, j, q;
-    const rdg_real *yq[RDG__QB];
-    rdg_real *eq[RDG__QB], *ed[RDG__QB], mx[RDG__QB], c0[RDG__QB], sum[RDG__QB];
-    rdg_real acc[RDG__QB * 64], *ac = acc, a = wq[0].a, s2 = wq[0].s2;
-    int dot = 1, dense[RDG__QB];
-    size_t nd = 0, nw = 0;
-    for (q = 0; q < RDG__QB; ++q) {
-        yq[q] = y[q < nq ? q : nq - 1];
-        eq[q] = wq[q].w; mx[q] = -RDG__BIG;
-        dot = rdg__square_ok(&wq[0], d, xmax, yq[q], &c0[q]) && dot;
+/* Posterior means of the exact model for the nq trajectories of a batch that need a full scan
+   (nq <= RDG__EXACT_BS; wq: RDG__QB workspaces sharing the data panels, a and s^2 set; E: nq x N
+   log-weights; acc: (nq + RDG__QB) d reals). Members go in groups of RDG__QB (the last padded
+   with a repeat, ignored), those that allow the expanded square apart from the others, so that
+   each member's arithmetic is its own whatever its batch. The data pass runs over blocks of
+   RDG__SCAN_BLK points and serves every group while a block is in the first-level cache (W3 of
+   tools/bench on AVX2, N = 2000, d = 32, interleaved runs: 20 % faster on one thread and 18 %
+   on two than a pass over all N per group of four, which read the data from beyond the core's
+   caches for every group; blocks of 64 points beat 128 and 256). Then a new candidate set
+   each; members whose set says that at most half the points can carry weight take the kept
+   points alone (rdg__eval_tail), the others (rdg__exact_dense) share the dense weighted sums
+   (0 below the cut, so the kept set is that of rdg__eval) in the same blocks. A member's path
+   depends on itself alone, and every distance and every output's sum over the points runs in
+   one order whatever the grouping: each member gets the bits rdg__exact_one gives it alone. */
+#define RDG__EXACT_BS 32    /* trajectories per batch of the exact model, at most            */
+#define RDG__SCAN_BLK 64    /* points per block of the data pass: a multiple of RDG__PANEL and
+                               of four vectors, so no kernel block straddles two data blocks */
+RDG__PRIVATE void rdg__exact_scan(const rdg_gmm *g, rdg_real xmax, const rdg_real *const *y, size_t nq,
+                                  rdg__ws *wq, rdg_real *E, rdg_real *acc, rdg__cand *const *cand,
+                                  rdg_real *const *out) {
+    size_t n = g->n, d = g->d, ord[RDG__EXACT_BS], dl[RDG__EXACT_BS], nok = 0, nd = 0, i0, q, j, k, s0, ng;
+    rdg_real c0[RDG__EXACT_BS], mx[RDG__EXACT_BS], sum[RDG__EXACT_BS], a = wq[0].a, s2 = wq[0].s2;
+    int dot[RDG__EXACT_BS];
+    if (nq == 1) { rdg__exact_one(g, xmax, y[0], wq, cand[0], out[0]); return; }
+    for (q = 0; q < nq; ++q) {
+        dot[q] = rdg__square_ok(&wq[0], d, xmax, y[q], &c0[q]);
         c0[q] *= RDG__R(0.5) / s2;
+        mx[q] = -RDG__BIG;
     }
-    if (dot) rdg__k_dotq(wq[0].xt, wq[0].xx, n, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), c0, eq, mx);
-    else
-        rdg__k_distq(wq[0].xt, n, d, yq, a, RDG__R(0.5) / s2, eq, mx);
-    /* members whose candidate set says that at most half the points can carry weight take the
-       kept points alone (rdg__eval_tail); the others share dense weighted sums, when two or
-       more of them do */
-    for (q = 0; q < nq; ++q) {
-        rdg__cand_build(g, yq[q], a, s2, eq[q], mx[q], cand[q], 1);
-        dense[q] = !cand[q] || !(g->drop > 0) || cand[q]->m > n / 2;
-        nd += dense[q] != 0;
-    }
-    for (q = 0; q < nq; ++q) {
-        if (dense[q] && nd >= 2) {
-            sum[q] = rdg__k_expcut(eq[q], n, mx[q], g->drop > 0 ? mx[q] - g->drop : -RDG__BIG);
-            ed[nw++] = eq[q];
-            continue;
+    for (q = 0; q < nq; ++q) if (dot[q]) ord[nok++] = q;
+    for (q = 0, j = nok; q < nq; ++q) if (!dot[q]) ord[j++] = q;
+    for (i0 = 0; i0 < n; i0 += RDG__SCAN_BLK) {
+        size_t cnt = n - i0 < RDG__SCAN_BLK ? n - i0 : RDG__SCAN_BLK;
+        for (s0 = 0; s0 < nq; s0 += ng) {          /* a group: up to RDG__QB members of one kind */
+            const rdg_real *yq[RDG__QB];
+            rdg_real *eq[RDG__QB], mq[RDG__QB], cq[RDG__QB];
+            ng = (s0 < nok ? nok : nq) - s0;
+            if (ng > RDG__QB) ng = RDG__QB;
+            for (k = 0; k < RDG__QB; ++k) {
+                q = ord[s0 + (k < ng ? k : ng - 1)];
+                yq[k] = y[q]; eq[k] = E + q * n + i0; mq[k] = mx[q]; cq[k] = c0[q];
+            }
+            if (s0 < nok)
+                rdg__k_dotq(wq[0].xt + i0 * d, wq[0].xx + i0, cnt, d, yq, a / s2, RDG__R(0.5) * a * (a / s2), cq, eq, mq);
+            else rdg__k_distq(wq[0].xt + i0 * d, cnt, d, yq, a, RDG__R(0.5) / s2, eq, mq);
+            for (k = 0; k < ng; ++k) mx[ord[s0 + k]] = mq[k];
         }
-        rdg__eval_tail(g, yq[q], &wq[q], 0, NULL, n, mx[q]);
-        memcpy(out[q], wq[q].m, d * sizeof(rdg_real));
     }
-    if (nw < 2) return;
-    for (q = nw; q < RDG__QB; ++q) ed[q] = ed[nw - 1];
-    if (RDG__QB * d > sizeof acc / sizeof *acc) ac = wq[0].C;   /* d > 64: a workspace's d x d scratch */
-    for (j = 0; j < RDG__QB * d; ++j) ac[j] = 0;
-    rdg__k_wsumq(g->x, n, d, (const rdg_real *const *)ed, ac);
-    for (q = 0, i = 0; q < nq; ++q)
-        if (dense[q]) { for (j = 0; j < d; ++j) out[q][j] = ac[i * d + j] / sum[q]; ++i; }
+    for (q = 0; q < nq; ++q) {
+        rdg__cand_build(g, y[q], a, s2, E + q * n, mx[q], cand[q], 1);
+        if (rdg__exact_dense(g, cand[q])) dl[nd++] = q;
+    }
+    for (q = 0, j = 0; q < nq; ++q) {
+        if (j < nd && dl[j] == q) { ++j; continue; }
+        memcpy(wq[0].w, E + q * n, n * sizeof(rdg_real));
+        rdg__eval_tail(g, y[q], &wq[0], 0, NULL, n, mx[q]);
+        memcpy(out[q], wq[0].m, d * sizeof(rdg_real));
+    }
+    if (nd == 1) { rdg__exact_mean1(g, E + dl[0] * n, mx[dl[0]], out[dl[0]]); return; }
+    if (nd == 0) return;
+    for (j = 0; j < nd; ++j)
+        sum[j] = rdg__k_expcut(E + dl[j] * n, n, mx[dl[j]], g->drop > 0 ? mx[dl[j]] - g->drop : -RDG__BIG);
+    for (j = 0; j < (nd + RDG__QB - 1) / RDG__QB * RDG__QB * d; ++j) acc[j] = 0;
+    for (i0 = 0; i0 < n; i0 += RDG__SCAN_BLK) {
+        size_t cnt = n - i0 < RDG__SCAN_BLK ? n - i0 : RDG__SCAN_BLK;
+        for (s0 = 0; s0 < nd; s0 += RDG__QB) {
+            const rdg_real *wk[RDG__QB];
+            for (k = 0; k < RDG__QB; ++k) wk[k] = E + dl[s0 + k < nd ? s0 + k : nd - 1] * n + i0;
+            if (s0 + 1 == nd) rdg__k_wsum1(g->x + i0 * d, cnt, d, wk[0], acc + s0 * d);
+            else rdg__k_wsumq(g->x + i0 * d, cnt, d, wk, acc + s0 * d);
+        }
+    }
+    for (j = 0; j < nd; ++j)
+        for (k = 0; k < d; ++k) out[dl[j]][k] = acc[j * d + k] / sum[j];
 }
 
 /* Checkpoint index of step k (0..K), or (size_t)-1 when k is not a checkpoint. */
@@ -5271,33 +5328,74 @@ RDG__PRIVATE size_t rdg__ck_index(size_t k, size_t K, size_t every, size_t C) {
    h_k = t_k - t_{k+1}, sqrt(2 h_k) for k = 0..K-1. */
 typedef struct rdg__sched {
     const rdg_real *t, *a, *s2, *h, *sq;
-    size_t K, every, C, n, d, bs;
-    int ode;
+    size_t K, every, C, n, d, bs;   /* bs: the largest batch                                  */
+    size_t nbatch;
+    int ode, even;                  /* even: batches cut by rdg__exact_batches                 */
     unsigned long long seed;
     const rdg_gmm *g;          /* exact model: evaluated here, with candidate sets (else NULL) */
     rdg_real xmax;             /* max_i |x_i| of g                                             */
 } rdg__sched;
 
-/* The model at (t_k or t_{k+1}) for a batch: the exact model with the thread's RDG__QB
-   workspaces and the batch's candidate sets (cand NULL: plain scans), each trajectory from its
-   candidate set when the bound allows and else in groups of RDG__QB full scans; else m->eval. */
-RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *S, size_t k,
-                                          const rdg_real *y, size_t nb, rdg_real *mb, rdg__ws *w,
-                                          rdg__cand *cand) {
-    size_t b, nq = 0, d = S->d;
-    const rdg_real *yg[RDG__QB];
-    rdg__cand *cg[RDG__QB];
-    rdg_real *og[RDG__QB];
-    if (!S->g) return m->eval(m->self, S->t[k], y, nb, mb);
-    for (b = 0; b < RDG__QB; ++b) { w[b].a = S->a[k]; w[b].s2 = S->s2[k]; }
-    for (b = 0; b < nb; ++b) {
-        rdg__cand *c = cand ? cand + b : NULL;
-        if (rdg__exact_cand(S->g, S->xmax, y + b * d, w, c, mb + b * d)) continue;
-        yg[nq] = y + b * d; cg[nq] = c; og[nq] = mb + b * d;
-        if (++nq == RDG__QB) { rdg__exact_group(S->g, S->xmax, yg, nq, w, cg, og); nq = 0; }
+/* The exact model's batches (returned: their number; *bs: the largest): a whole number of
+   batches per thread, each of at most RDG__EXACT_BS trajectories, the trajectories cut evenly
+   (sizes differ by at most one), so that the threads get equal shares and the full scans of a
+   batch share their data passes. Fewer per batch when the candidate sets (RDG__CAND_MAXMEM)
+   or the scans' log-weights (RDG__SCAN_MAXMEM) of a batch per thread would not fit. The
+   results do not depend on the cut: rdg__exact_scan keeps each trajectory's arithmetic its
+   own. */
+#define RDG__SCAN_MAXMEM ((size_t)64 << 20)   /* bytes of rdg__exact_scan's log-weights, all threads */
+RDG__PRIVATE size_t rdg__exact_batches(const rdg_gmm *g, size_t n, size_t *bs) {
+    size_t T = (size_t)rdg__nthreads(n), bmax = RDG__EXACT_BS, b, r, nb, per;
+    int ok = 1;
+    per = rdg__mul(rdg__cand_len(g->n, g->d), sizeof(rdg_real), &ok) + rdg__mul(g->n, sizeof(size_t), &ok);
+    b = ok ? RDG__CAND_MAXMEM / per / T : 0;
+    if (g->drop > 0 && b >= 1 && b < bmax) bmax = b;   /* b = 0: no sets at all (rdg_sample) */
+    b = RDG__SCAN_MAXMEM / (g->n * sizeof(rdg_real)) / T;
+    if (b < bmax) bmax = b < 1 ? 1 : b;
+    r = n / (T * bmax) + (n % (T * bmax) != 0);
+    nb = r * T < n ? r * T : n;
+    *bs = n / nb + (n % nb != 0);
+    return nb;
+}
+
+/* Batch c: trajectories [*i0, *i0 + *nb). */
+RDG__PRIVATE void rdg__batch_range(const rdg__sched *S, size_t c, size_t *i0, size_t *nb) {
+    if (S->even) {
+        size_t q = S->n / S->nbatch, r = S->n % S->nbatch;
+        *i0 = c * q + (c < r ? c : r);
+        *nb = q + (c < r);
+    } else {
+        *i0 = c * S->bs;
+        *nb = S->n - *i0 < S->bs ? S->n - *i0 : S->bs;
     }
-    if (nq > 1) rdg__exact_group(S->g, S->xmax, yg, nq, w, cg, og);
-    else if (nq == 1) rdg__exact_one(S->g, S->xmax, yg[0], w, cg[0], og[0]);
+}
+
+/* The exact model's per-thread state: RDG__QB workspaces over the shared data panels,
+   rdg__exact_scan's log-weights (bs x N) and sums ((bs + RDG__QB) d), and a candidate set per
+   trajectory of the batch (cand NULL: plain scans). */
+typedef struct rdg__xthread {
+    rdg__ws *w;
+    rdg_real *E, *acc;
+    rdg__cand *cand;
+} rdg__xthread;
+
+/* The model at (t_k or t_{k+1}) for a batch: the exact model (th) takes each trajectory from its
+   candidate set when the bound allows and the others in one rdg__exact_scan; else m->eval. */
+RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *S, size_t k,
+                                          const rdg_real *y, size_t nb, rdg_real *mb, const rdg__xthread *th) {
+    size_t b, nq = 0, d = S->d;
+    const rdg_real *yg[RDG__EXACT_BS];
+    rdg__cand *cg[RDG__EXACT_BS];
+    rdg_real *og[RDG__EXACT_BS];
+    if (!S->g) return m->eval(m->self, S->t[k], y, nb, mb);
+    for (b = 0; b < RDG__QB; ++b) { th->w[b].a = S->a[k]; th->w[b].s2 = S->s2[k]; }
+    for (b = 0; b < nb; ++b) {
+        rdg__cand *c = th->cand ? th->cand + b : NULL;
+        if (rdg__exact_cand(S->g, S->xmax, y + b * d, th->w, c, mb + b * d)) continue;
+        yg[nq] = y + b * d; cg[nq] = c; og[nq] = mb + b * d;
+        ++nq;
+    }
+    if (nq > 0) rdg__exact_scan(S->g, S->xmax, yg, nq, th->w, th->E, th->acc, cg, og);
     return RDG_OK;
 }
 
@@ -5316,8 +5414,7 @@ RDG__PRIVATE void rdg__drift(const rdg_real *y, const rdg_real *m, size_t len, r
    rng bs states. Writes out, traj rows. */
 RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sched *S, size_t i0,
                                               size_t nb, rdg_real *buf, rdg_rng *rng,
-                                              rdg_real *out, rdg_real *traj, rdg__ws *w,
-                                              rdg__cand *cand) {
+                                              rdg_real *out, rdg_real *traj, const rdg__xthread *th) {
     size_t d = S->d, len = nb * d, b, j, k, c;
     rdg_real *y = buf, *mb = buf + S->bs * d, *f0 = mb + S->bs * d, *yp = f0 + S->bs * d;
     rdg_status st;
@@ -5326,10 +5423,11 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         rdg__rng_normals(&rng[b], y + b * d, d);
     }
     if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
-    if (cand) for (b = 0; b < nb; ++b) { cand[b].valid = 0; cand[b].m = 0; cand[b].s20 = 0; }
+    if (th && th->cand)
+        for (b = 0; b < nb; ++b) { th->cand[b].valid = 0; th->cand[b].m = 0; th->cand[b].s20 = 0; }
     for (k = 0; k < S->K; ++k) {
         rdg_real h = S->h[k];
-        st = rdg__sample_model(m, S, k, y, nb, mb, w, cand);
+        st = rdg__sample_model(m, S, k, y, nb, mb, th);
         if (st != RDG_OK) return st;
         if (!S->ode) {
             /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi (xi drawn into yp) */
@@ -5345,7 +5443,7 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
             rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(1.0), f0);
             for (j = 0; j < len; ++j) yp[j] = y[j] + h * f0[j];
             if (!rdg__allfinite(yp, len)) return RDG_ERR_NONFINITE;
-            st = rdg__sample_model(m, S, k + 1, yp, nb, mb, w, cand);
+            st = rdg__sample_model(m, S, k + 1, yp, nb, mb, th);
             if (st != RDG_OK) return st;
             for (j = 0; j < len; ++j) {
                 rdg_real f1 = yp[j] + (S->a[k + 1] * mb[j] - yp[j]) / S->s2[k + 1];
@@ -5366,14 +5464,15 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
 RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts *o,
                              rdg_real *out, rdg_real *traj, rdg_real *times) {
     rdg__sched S;
-    rdg_real T, t0, *sched = NULL, *buf = NULL, *tt, *aa, *ss, *hh, *sq, *cbuf = NULL;
+    rdg_real T, t0, *sched = NULL, *buf = NULL, *tt, *aa, *ss, *hh, *sq, *cbuf = NULL, *xbuf = NULL;
     rdg_rng *rngs = NULL;
     rdg__ws *pool = NULL;
     rdg__cand *cands = NULL;
     size_t *cidx = NULL;
     rdg_status *bst = NULL, st = RDG_OK;
-    size_t K, C, nbatch, k, len, nd;
-    int ok = 1, nth, ic;
+    size_t K, C, nbatch, k, len, nd, xper = 0;
+    const rdg_gmm *g = NULL;
+    int ok = 1, nth, ic, exact;
     if (!rdg__model_ok(m) || !o || !out || n == 0) return RDG_ERR_INVALID;
     if (!rdg__isfinite(o->T) || !rdg__isfinite(o->t0) || o->T < 0 || o->t0 < 0) return RDG_ERR_INVALID;
     if (o->ode != 0 && o->ode != 1) return RDG_ERR_INVALID;
@@ -5386,8 +5485,17 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
     nd = rdg__mul(n, m->d, &ok);
     rdg__mul(nd, C, &ok);
     rdg__mul(K + 1, 5, &ok);
-    S.bs = rdg__sample_batch(n, m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval);
-    nbatch = n / S.bs + (n % S.bs != 0);
+    if (!ok) return RDG_ERR_OVERFLOW;
+    exact = m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval;
+    if (exact) {
+        g = (const rdg_gmm *)m->self;
+        nbatch = rdg__exact_batches(g, n, &S.bs);
+    } else {
+        S.bs = rdg__sample_batch(n);
+        nbatch = n / S.bs + (n % S.bs != 0);
+    }
+    S.even = exact;
+    S.nbatch = nbatch;
     len = rdg__mul(rdg__mul(S.bs, m->d, &ok), 4, &ok);
     if (!ok || nbatch > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
     nth = rdg__nthreads(nbatch);
@@ -5409,12 +5517,12 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
     S.t = tt; S.a = aa; S.s2 = ss; S.h = hh; S.sq = sq;
     S.K = K; S.every = o->every; S.C = C; S.n = n; S.d = m->d; S.ode = o->ode; S.seed = o->seed;
     S.g = NULL; S.xmax = 0;
-    if (m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval) {
-        /* the exact model runs here: one workspace per thread over shared data panels, and a
-           candidate set per trajectory of a batch (plain scans when drop = 0 or when the sets
-           would need more than RDG__CAND_MAXMEM) */
-        const rdg_gmm *g = (const rdg_gmm *)m->self;
-        size_t i, j, nc = rdg__mul(S.bs, (size_t)nth, &ok);
+    if (exact) {
+        /* the exact model runs here: per thread, RDG__QB workspaces over shared data panels and
+           rdg__exact_scan's scratch (bs log-weight rows, sums), and a candidate set per
+           trajectory of a batch (plain scans when drop = 0 or when the sets would need more
+           than RDG__CAND_MAXMEM) */
+        size_t i, j, nc = rdg__mul(S.bs, (size_t)nth, &ok), cper = rdg__cand_len(g->n, g->d);
         S.g = g;
         for (i = 0; i < g->n; ++i) {
             rdg_real r = 0;
@@ -5422,10 +5530,13 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
             if (r > S.xmax) S.xmax = r;
         }
         S.xmax = RDG__SQRT(S.xmax);
+        xper = rdg__mul(S.bs, g->n, &ok) + rdg__mul(S.bs + RDG__QB, g->d, &ok);
+        rdg__mul(xper, (size_t)nth, &ok);
+        if (!ok) { st = RDG_ERR_OVERFLOW; goto done; }
+        xbuf = (rdg_real *)rdg__alloc(xper * (size_t)nth, sizeof(rdg_real));
         pool = rdg__pool_alloc(nth * RDG__QB, g->n, g->d, tt[0]);
-        if (!pool || !rdg__pool_xt(pool, nth * RDG__QB, g)) { st = RDG_ERR_NOMEM; goto done; }
+        if (!xbuf || !pool || !rdg__pool_xt(pool, nth * RDG__QB, g)) { st = RDG_ERR_NOMEM; goto done; }
         /* per set: N indices, then y0 (d reals) and the panels */
-        size_t cper = rdg__cand_len(g->n, g->d);
         if (g->drop > 0 && ok
             && rdg__mul(nc, g->n * sizeof(size_t) + cper * sizeof(rdg_real), &ok) <= RDG__CAND_MAXMEM && ok) {
             cands = (rdg__cand *)rdg__alloc(nc, sizeof(rdg__cand));
@@ -5443,17 +5554,21 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
 
     RDG__OMP(parallel for schedule(dynamic, 1) num_threads(nth))
     for (ic = 0; ic < (int)nbatch; ++ic) {
-        int tid = rdg__thread_id();
-        size_t i0 = (size_t)ic * S.bs, nb = n - i0 < S.bs ? n - i0 : S.bs;
-        bst[ic] = rdg__sample_batch_run(m, &S, i0, nb, buf + (size_t)tid * len,
-                                        rngs + (size_t)tid * S.bs, out, traj,
-                                        pool ? pool + (size_t)tid * RDG__QB : NULL, cands ? cands + (size_t)tid * S.bs : NULL);
+        size_t tid = (size_t)rdg__thread_id(), i0, nb;
+        rdg__xthread th;
+        rdg__batch_range(&S, (size_t)ic, &i0, &nb);
+        th.w = pool ? pool + tid * RDG__QB : NULL;
+        th.E = xbuf ? xbuf + tid * xper : NULL;
+        th.acc = xbuf ? th.E + S.bs * g->n : NULL;
+        th.cand = cands ? cands + tid * S.bs : NULL;
+        bst[ic] = rdg__sample_batch_run(m, &S, i0, nb, buf + tid * len, rngs + tid * S.bs, out, traj,
+                                        exact ? &th : NULL);
     }
     for (k = 0; k < nbatch; ++k)
         if (bst[k] != RDG_OK) { st = bst[k]; break; }
 done:
     rdg_free(sched); rdg_free(buf); rdg_free(rngs); rdg_free(bst);
-    rdg_free(cands); rdg_free(cidx); rdg_free(cbuf);
+    rdg_free(cands); rdg_free(cidx); rdg_free(cbuf); rdg_free(xbuf);
     if (pool) rdg__pool_free(pool, nth * RDG__QB);
     return st;
 }

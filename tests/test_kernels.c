@@ -8,6 +8,9 @@
 #include "rdg_test.h"
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#  include <omp.h>
+#endif
 
 static double rel(const rdg_real *a, const rdg_real *b, size_t n) {
     double md = 0, mb = 0;
@@ -317,7 +320,111 @@ static void sampler_sets(void) {
         CHECK(rdg_sample(&u, NT, &so, o2, tr2, NULL) == RDG_OK, "sample wrapped");
         CHECK(rel(o1, o2, NT * D) <= 1e-9 && rel(tr1, tr2, 11 * NT * D) <= 1e-9,
               "candidate sets change the samples (%s): %.3g", ode ? "ODE" : "SDE", rel(o1, o2, NT * D));
+        /* the exact model's batches are cut to the threads: the same bits for 1, 2 and 3
+           threads, and trajectory i the same in a run of 13 */
+#ifdef _OPENMP
+        {
+            int saved = omp_get_max_threads(), nt;
+            for (nt = 2; nt <= 3; ++nt) {
+                omp_set_num_threads(nt);
+                CHECK(rdg_sample(&m, NT, &so, o2, tr2, NULL) == RDG_OK, "sample exact, %d threads", nt);
+                CHECK(memcmp(o1, o2, sizeof o1) == 0 && memcmp(tr1, tr2, sizeof tr1) == 0,
+                      "exact sampler (%s): %d threads differ from one", ode ? "ODE" : "SDE", nt);
+            }
+            omp_set_num_threads(saved);
+        }
+#endif
+        CHECK(rdg_sample(&m, 13, &so, o2, tr2, NULL) == RDG_OK, "sample exact, 13");
+        for (i = 0; i < 11; ++i)
+            CHECK(memcmp(tr1 + i * NT * D, tr2 + i * 13 * D, 13 * D * sizeof *tr1) == 0,
+                  "exact sampler (%s): checkpoint %zu of the first 13 trajectories depends on n", ode ? "ODE" : "SDE", i);
     }
+}
+
+/* rdg__exact_scan, the exact sampler's full scans for a batch: every member's mean and new
+   candidate set bit for bit those of rdg__exact_one on the member alone, for batches of 2 to 9
+   in shuffled order mixing members that allow the expanded square (|y| ~ 1) with members that
+   do not (|y| ~ 100), and (at t = 0.01, data 70 % in a tight cluster) members at the cluster,
+   where most points keep their weight (the dense sums), with members elsewhere (the kept
+   points), with sets (drop 40) and without (drop 0). The sampler's results then cannot depend
+   on how its trajectories are cut into batches. */
+static void scan_members(void) {
+    enum { N = 300, NQ = 9 };
+    static const size_t ds[] = { 5, 32, 33 };
+    static const double ts[] = { 0.5, 0.01 };
+    rdg_rng r;
+    size_t id, it, idr, q, j, trial, bad = 0, mixed = 0, dense = 0, kept = 0, fails = 0, lone = 0;
+    rdg_rng_init(&r, 29, 0);
+    for (id = 0; id < 3; ++id) for (it = 0; it < 2; ++it) for (idr = 0; idr < 2; ++idr) {
+        size_t d = ds[id], cper = rdg__cand_len(N, d);
+        rdg_real *X = (rdg_real *)malloc(N * d * sizeof *X), *Y = (rdg_real *)malloc(NQ * d * sizeof *Y);
+        rdg_real *E = (rdg_real *)malloc(NQ * N * sizeof *E), *acc = (rdg_real *)malloc((NQ + RDG__QB) * d * sizeof *acc);
+        rdg_real *o1 = (rdg_real *)malloc(NQ * d * sizeof *o1), *o2 = (rdg_real *)malloc(NQ * d * sizeof *o2);
+        rdg_real *cb = (rdg_real *)malloc(2 * NQ * cper * sizeof *cb), xmax = 0;
+        size_t *ci = (size_t *)malloc(2 * NQ * N * sizeof *ci);
+        rdg__cand c1[NQ], c2[NQ], *cp[NQ];
+        rdg__ws *pool = NULL;
+        rdg_gmm g;
+        if (!X || !Y || !E || !acc || !o1 || !o2 || !cb || !ci) { ++fails; goto next; }
+        for (q = 0; q < N; ++q) fill(&r, X + q * d, d, it == 0 ? 0.05 : q % 10 < 7 ? 0.01 : 1.0);
+        for (q = 0; q < NQ; ++q) fill(&r, Y + q * d, d, q % 3 == 1 ? 100.0 : q % 3 == 0 && it == 1 ? 0.001 : 1.0);
+        if (rdg_gmm_init(&g, X, N, d) != RDG_OK) { ++fails; goto next; }
+        g.drop = idr ? 0 : 40;
+        for (q = 0; q < N; ++q) {
+            rdg_real s = 0;
+            for (j = 0; j < d; ++j) s += X[q * d + j] * X[q * d + j];
+            if (s > xmax) xmax = s;
+        }
+        xmax = (rdg_real)sqrt((double)xmax);
+        pool = rdg__pool_alloc(RDG__QB, N, d, (rdg_real)ts[it]);
+        if (!pool || !rdg__pool_xt(pool, RDG__QB, &g)) { ++fails; goto next; }
+        for (q = 0; q < NQ; ++q) {        /* each member alone */
+            rdg__cand_attach(&c1[q], ci + q * N, cb + q * cper, d);
+            rdg__cand_attach(&c2[q], ci + (NQ + q) * N, cb + (NQ + q) * cper, d);
+            rdg__exact_one(&g, xmax, Y + q * d, pool, idr ? NULL : &c1[q], o1 + q * d);
+            if (!idr) { if (c1[q].m > N / 2) ++dense; else ++kept; }
+        }
+        for (trial = 0; trial < 8; ++trial) {
+            size_t nq = 2 + trial, perm[NQ], nok = 0;
+            const rdg_real *yq[NQ];
+            rdg_real *oq[NQ];
+            for (q = 0; q < NQ; ++q) perm[q] = q;
+            for (q = NQ - 1; q > 0; --q) {
+                size_t k = (size_t)(rdg_rng_u64(&r) % (q + 1)), tmp = perm[q];
+                perm[q] = perm[k]; perm[k] = tmp;
+            }
+            for (q = 0; q < nq; ++q) {
+                rdg_real yy;
+                yq[q] = Y + perm[q] * d; oq[q] = o2 + perm[q] * d; cp[q] = idr ? NULL : &c2[perm[q]];
+                if (cp[q]) { cp[q]->valid = 0; cp[q]->m = 0; cp[q]->s20 = 0; }
+                nok += (size_t)rdg__square_ok(pool, d, xmax, yq[q], &yy);
+            }
+            mixed += nok > 0 && nok < nq;
+            if (!idr) {
+                size_t nd = 0;
+                for (q = 0; q < nq; ++q) nd += c1[perm[q]].m > N / 2;
+                lone += nd == 1;
+            }
+            rdg__exact_scan(&g, xmax, yq, nq, pool, E, acc, cp, oq);
+            for (q = 0; q < nq; ++q) {
+                size_t p = perm[q];
+                int same = memcmp(o1 + p * d, o2 + p * d, d * sizeof *o1) == 0;
+                if (!idr) same = same && c1[p].m == c2[p].m && c1[p].valid == c2[p].valid
+                                 && (!c1[p].valid || memcmp(c1[p].idx, c2[p].idx, c1[p].m * sizeof(size_t)) == 0);
+                bad += !same;
+            }
+        }
+    next:
+        if (pool) rdg__pool_free(pool, RDG__QB);
+        free(X); free(Y); free(E); free(acc); free(o1); free(o2); free(cb); free(ci);
+    }
+    CHECK(fails == 0, "scan members: %zu setups failed", fails);
+    CHECK(mixed >= 20, "scan members: only %zu batches mixed both kinds of member", mixed);
+    CHECK(dense > 0 && kept > 0 && lone > 0, "scan members: dense %zu, kept-point %zu members, %zu batches with one dense (want all)",
+          dense, kept, lone);
+    CHECK(bad == 0, "scan members: %zu members differ from rdg__exact_one alone", bad);
+    printf("  scan members: %zu batches mixed both kinds, %zu had one dense member; members alone: %zu dense, %zu kept-point\n",
+           mixed, lone, dense, kept);
 }
 
 /* Odd shapes through the blocked paths: the exact sampler (groups of four, candidate sets,
@@ -889,6 +996,7 @@ int main(void) {
     compact();
     set_lists();
     sampler_sets();
+    scan_members();
     project_sets();
     odd_shapes();
     eigh_ql();
