@@ -24,9 +24,12 @@ Fixed seeds; about 1.5 minutes on 2 cores (the reference solver dominates).
              - curv_ok agrees with the reference lam_{d*+1} <= -beta (up to 1e-8 |lam|);
              - the CSV columns: distance = |P - y| (1e-12), gap (1e-6 relative), resid0 = |r(y)|
                (1e-6 relative where s_t^2 gap(y) > 1e-6), s_t^2 resid (1e-9 max(1, max|X|));
-             - lm (beta = 0): converged fraction among points with a defined frame at the
-               output (reference s_t^2 gap > 1e-8) >= 95 %; rows where the reference converged
-               and lm did not are listed (info);
+             - lm (beta = 0): converged fraction among points whose frame at the output is
+               resolved to the tolerance (reference s_t^2 gap > 1e-6: the frame's rounding,
+               about eps / (s_t^2 gap) relative, must stay below s_t^2 |r| <= 1e-10 at the
+               distances here; with s_t^2 gap near 1e-7 it is 2e-9, and whether such a point
+               meets 1e-10 depends on the vector width's rounding) >= 95 %; rows where the
+               reference converged and lm did not are listed (info);
              - on points that ridgediff lm and the reference solver (SCMS + Riemannian Newton,
                an algorithm independent of the library's LM) both converge on:
                fraction with ridgediff distance <= reference distance (1 + 1e-6) >= 95 %;
@@ -322,14 +325,17 @@ def project_checks(exe, tmp, pool_procs):
                   e_d < 1e-12 and e_g < 1e-6 and e_r0 < 1e-6 and e_r < 1e-9,
                   f"distance err {e_d:.1e}, gap err {e_g:.1e} on {int(defined.sum())} points, "
                   f"resid0 rel err {e_r0:.1e} on {int(def0.sum())}, s2 resid abs err {e_r:.1e}")
-            # 4. converged fraction where the frame is defined
-            frac = conv[defined].mean() if defined.any() else float("nan")
+            # 4. converged fraction where the frame is resolved to the tolerance (s2 gap > 1e-6:
+            # below, its rounding alone, ~eps / (s2 gap) relative, can exceed s2 |r| <= 1e-10)
+            resolved = s2 * rgap > 1e-6
+            frac = conv[resolved].mean() if resolved.any() else float("nan")
             rel = int((conv & defined).sum())
-            detail = (f"converged {int(conv[defined].sum())}/{int(defined.sum())} = {100 * frac:.1f}% "
-                      f"where s2 gap > 1e-8; reliable {rel}/{B}; median iters "
+            detail = (f"converged {int(conv[resolved].sum())}/{int(resolved.sum())} = {100 * frac:.1f}% "
+                      f"where s2 gap > 1e-6 ({int((conv & defined & ~resolved).sum())}/{int((defined & ~resolved).sum())} "
+                      f"where 1e-8 < s2 gap <= 1e-6); reliable {rel}/{B}; median iters "
                       f"{np.median(iters[conv]) if conv.any() else 0:g}")
             if method == "lm" and beta == 0:
-                check(mt + " converged fraction >= 95%", defined.sum() > 0 and frac >= 0.95, detail)
+                check(mt + " converged fraction >= 95%", resolved.sum() > 0 and frac >= 0.95, detail)
             else:
                 print("info " + mt + ": " + detail)
             res[method] = dict(P=P, dist=dist, conv=conv & defined & curv, conv_raw=conv)
