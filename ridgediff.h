@@ -5380,13 +5380,16 @@ typedef struct rdg__xthread {
 } rdg__xthread;
 
 /* The model at (t_k or t_{k+1}) for a batch: the exact model (th) takes each trajectory from its
-   candidate set when the bound allows and the others in one rdg__exact_scan; else m->eval. */
+   candidate set when the bound allows (*hits of them) and the others in one rdg__exact_scan;
+   else m->eval. */
 RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *S, size_t k,
-                                          const rdg_real *y, size_t nb, rdg_real *mb, const rdg__xthread *th) {
+                                          const rdg_real *y, size_t nb, rdg_real *mb, const rdg__xthread *th,
+                                          size_t *hits) {
     size_t b, nq = 0, d = S->d;
     const rdg_real *yg[RDG__EXACT_BS];
     rdg__cand *cg[RDG__EXACT_BS];
     rdg_real *og[RDG__EXACT_BS];
+    *hits = 0;
     if (!S->g) return m->eval(m->self, S->t[k], y, nb, mb);
     for (b = 0; b < RDG__QB; ++b) { th->w[b].a = S->a[k]; th->w[b].s2 = S->s2[k]; }
     for (b = 0; b < nb; ++b) {
@@ -5396,6 +5399,7 @@ RDG__PRIVATE rdg_status rdg__sample_model(const rdg_model *m, const rdg__sched *
         ++nq;
     }
     if (nq > 0) rdg__exact_scan(S->g, S->xmax, yg, nq, th->w, th->E, th->acc, cg, og);
+    *hits = nb - nq;
     return RDG_OK;
 }
 
@@ -5410,24 +5414,22 @@ RDG__PRIVATE void rdg__drift(const rdg_real *y, const rdg_real *m, size_t len, r
     }
 }
 
-/* Runs trajectories i0 .. i0 + nb - 1 (nb <= bs) from y_0 to y_K. buf holds 4 bs d reals,
-   rng bs states. Writes out, traj rows. */
-RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sched *S, size_t i0,
-                                              size_t nb, rdg_real *buf, rdg_rng *rng,
-                                              rdg_real *out, rdg_real *traj, const rdg__xthread *th) {
-    size_t d = S->d, len = nb * d, b, j, k, c;
-    rdg_real *y = buf, *mb = buf + S->bs * d, *f0 = mb + S->bs * d, *yp = f0 + S->bs * d;
+/* Steps k0 .. k1 - 1 for trajectories b0 .. b0 + nb - 1 of the batch that starts at trajectory
+   i0 (buf: 4 bs d reals, rng: bs states, both for the whole batch). split: stop early, after
+   the first step at which the exact model served more than half of them from their candidate
+   sets; *kend: the step reached. */
+RDG__PRIVATE rdg_status rdg__sample_steps(const rdg_model *m, const rdg__sched *S, size_t i0, size_t b0,
+                                          size_t nb, size_t k0, size_t k1, rdg_real *buf, rdg_rng *rng,
+                                          rdg_real *traj, const rdg__xthread *th0, int split, size_t *kend) {
+    size_t d = S->d, len = nb * d, b, j, k, c, hits;
+    rdg_real *y = buf + b0 * d, *mb = buf + (S->bs + b0) * d, *f0 = mb + S->bs * d, *yp = f0 + S->bs * d;
+    rdg__xthread tsub, *th = NULL;
     rdg_status st;
-    for (b = 0; b < nb; ++b) {
-        rdg_rng_init(&rng[b], S->seed, (unsigned long long)(i0 + b));
-        rdg__rng_normals(&rng[b], y + b * d, d);
-    }
-    if (traj) memcpy(traj + i0 * d, y, len * sizeof(rdg_real));
-    if (th && th->cand)
-        for (b = 0; b < nb; ++b) { th->cand[b].valid = 0; th->cand[b].m = 0; th->cand[b].s20 = 0; }
-    for (k = 0; k < S->K; ++k) {
+    if (th0) { tsub = *th0; tsub.cand = th0->cand ? th0->cand + b0 : NULL; th = &tsub; }
+    rng += b0;
+    for (k = k0; k < k1; ++k) {
         rdg_real h = S->h[k];
-        st = rdg__sample_model(m, S, k, y, nb, mb, th);
+        st = rdg__sample_model(m, S, k, y, nb, mb, th, &hits);
         if (st != RDG_OK) return st;
         if (!S->ode) {
             /* Euler-Maruyama: y <- y + h (y + 2 g) + sqrt(2 h) xi (xi drawn into yp) */
@@ -5440,10 +5442,11 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         } else {
             /* Heun: f0 = f(y, t_k), yp = y + h f0, y <- y + h/2 (f0 + f(yp, t_{k+1})) */
             rdg_real hh = RDG__R(0.5) * h;
+            size_t hits2;
             rdg__drift(y, mb, len, S->a[k], S->s2[k], RDG__R(1.0), f0);
             for (j = 0; j < len; ++j) yp[j] = y[j] + h * f0[j];
             if (!rdg__allfinite(yp, len)) return RDG_ERR_NONFINITE;
-            st = rdg__sample_model(m, S, k + 1, yp, nb, mb, th);
+            st = rdg__sample_model(m, S, k + 1, yp, nb, mb, th, &hits2);
             if (st != RDG_OK) return st;
             for (j = 0; j < len; ++j) {
                 rdg_real f1 = yp[j] + (S->a[k + 1] * mb[j] - yp[j]) / S->s2[k + 1];
@@ -5452,9 +5455,41 @@ RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sch
         }
         if (!rdg__allfinite(y, len)) return RDG_ERR_NONFINITE;
         c = rdg__ck_index(k + 1, S->K, S->every, S->C);
-        if (traj && c != (size_t)-1) memcpy(traj + (c * S->n + i0) * d, y, len * sizeof(rdg_real));
+        if (traj && c != (size_t)-1) memcpy(traj + (c * S->n + i0 + b0) * d, y, len * sizeof(rdg_real));
+        if (split && 2 * hits > nb) { ++k; break; }
     }
-    memcpy(out + i0 * d, y, len * sizeof(rdg_real));
+    *kend = k;
+    return RDG_OK;
+}
+
+/* Runs trajectories i0 .. i0 + nb - 1 (nb <= bs) from y_0 to y_K. buf holds 4 bs d reals,
+   rng bs states. Writes out, traj rows. The exact model's batch runs its steps together while
+   full scans, which share their data passes, are most of the work; once its candidate sets
+   serve most trajectories, it runs them RDG__QB at a time to the end instead, so that the
+   sets of those few stay in the core's cache from step to step (the trajectories are
+   independent: the same bits). On AVX2 (Zen3, 512 KB L2) this measured within noise of
+   running the whole batch together; it is kept for cores whose L2 holds four sets, where
+   batches of more than four trajectories ran 6-20 % slower in earlier rounds. */
+RDG__PRIVATE rdg_status rdg__sample_batch_run(const rdg_model *m, const rdg__sched *S, size_t i0,
+                                              size_t nb, rdg_real *buf, rdg_rng *rng,
+                                              rdg_real *out, rdg_real *traj, const rdg__xthread *th) {
+    size_t d = S->d, b, b0, k;
+    rdg_status st;
+    int split = th && th->cand && nb > RDG__QB;
+    for (b = 0; b < nb; ++b) {
+        rdg_rng_init(&rng[b], S->seed, (unsigned long long)(i0 + b));
+        rdg__rng_normals(&rng[b], buf + b * d, d);
+    }
+    if (traj) memcpy(traj + i0 * d, buf, nb * d * sizeof(rdg_real));
+    if (th && th->cand)
+        for (b = 0; b < nb; ++b) { th->cand[b].valid = 0; th->cand[b].m = 0; th->cand[b].s20 = 0; }
+    st = rdg__sample_steps(m, S, i0, 0, nb, 0, S->K, buf, rng, traj, th, split, &k);
+    for (b0 = 0; st == RDG_OK && k < S->K && b0 < nb; b0 += RDG__QB) {
+        size_t kk;
+        st = rdg__sample_steps(m, S, i0, b0, nb - b0 < RDG__QB ? nb - b0 : RDG__QB, k, S->K, buf, rng, traj, th, 0, &kk);
+    }
+    if (st != RDG_OK) return st;
+    memcpy(out + i0 * d, buf, nb * d * sizeof(rdg_real));
     return RDG_OK;
 }
 
