@@ -5213,11 +5213,17 @@ RDG__PRIVATE int rdg__exact_dense(const rdg_gmm *g, const rdg__cand *c) {
     return !c || !(g->drop > 0) || c->m > g->n / 2;
 }
 
+/* The dense weights from N log-weights e (largest emax), in place: exp(e_i - emax), 0 below
+   the cut (so the kept set is that of rdg__eval). Returns their sum. */
+RDG__PRIVATE rdg_real rdg__exact_expw(const rdg_gmm *g, rdg_real *e, rdg_real emax) {
+    return rdg__k_expcut(e, g->n, emax, g->drop > 0 ? emax - g->drop : -RDG__BIG);
+}
+
 /* The dense mean m = sum_i w_i x_i / sum_i w_i from the log-weights e (largest emax; turned into
-   weights in place, 0 below the cut), as one query of rdg__exact_scan's sums. */
+   weights in place), as one query of rdg__exact_scan's sums. */
 RDG__PRIVATE void rdg__exact_mean1(const rdg_gmm *g, rdg_real *e, rdg_real emax, rdg_real *out) {
     size_t j;
-    rdg_real sum = rdg__k_expcut(e, g->n, emax, g->drop > 0 ? emax - g->drop : -RDG__BIG);
+    rdg_real sum = rdg__exact_expw(g, e, emax);
     for (j = 0; j < g->d; ++j) out[j] = 0;
     rdg__k_wsum1(g->x, g->n, g->d, e, out);
     for (j = 0; j < g->d; ++j) out[j] /= sum;
@@ -5298,10 +5304,8 @@ RDG__PRIVATE void rdg__exact_scan(const rdg_gmm *g, rdg_real xmax, const rdg_rea
         rdg__eval_tail(g, y[q], &wq[0], 0, NULL, n, mx[q]);
         memcpy(out[q], wq[0].m, d * sizeof(rdg_real));
     }
-    if (nd == 1) { rdg__exact_mean1(g, E + dl[0] * n, mx[dl[0]], out[dl[0]]); return; }
     if (nd == 0) return;
-    for (j = 0; j < nd; ++j)
-        sum[j] = rdg__k_expcut(E + dl[j] * n, n, mx[dl[j]], g->drop > 0 ? mx[dl[j]] - g->drop : -RDG__BIG);
+    for (j = 0; j < nd; ++j) sum[j] = rdg__exact_expw(g, E + dl[j] * n, mx[dl[j]]);
     for (j = 0; j < (nd + RDG__QB - 1) / RDG__QB * RDG__QB * d; ++j) acc[j] = 0;
     for (i0 = 0; i0 < n; i0 += RDG__SCAN_BLK) {
         size_t cnt = n - i0 < RDG__SCAN_BLK ? n - i0 : RDG__SCAN_BLK;
@@ -5330,7 +5334,7 @@ typedef struct rdg__sched {
     const rdg_real *t, *a, *s2, *h, *sq;
     size_t K, every, C, n, d, bs;   /* bs: the largest batch                                  */
     size_t nbatch;
-    int ode, even;                  /* even: batches cut by rdg__exact_batches                 */
+    int ode;
     unsigned long long seed;
     const rdg_gmm *g;          /* exact model: evaluated here, with candidate sets (else NULL) */
     rdg_real xmax;             /* max_i |x_i| of g                                             */
@@ -5358,9 +5362,9 @@ RDG__PRIVATE size_t rdg__exact_batches(const rdg_gmm *g, size_t n, size_t *bs) {
     return nb;
 }
 
-/* Batch c: trajectories [*i0, *i0 + *nb). */
+/* Batch c: trajectories [*i0, *i0 + *nb) (the exact model's batches, S->g set, cut evenly). */
 RDG__PRIVATE void rdg__batch_range(const rdg__sched *S, size_t c, size_t *i0, size_t *nb) {
-    if (S->even) {
+    if (S->g) {
         size_t q = S->n / S->nbatch, r = S->n % S->nbatch;
         *i0 = c * q + (c < r ? c : r);
         *nb = q + (c < r);
@@ -5529,7 +5533,6 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
         S.bs = rdg__sample_batch(n);
         nbatch = n / S.bs + (n % S.bs != 0);
     }
-    S.even = exact;
     S.nbatch = nbatch;
     len = rdg__mul(rdg__mul(S.bs, m->d, &ok), 4, &ok);
     if (!ok || nbatch > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
