@@ -839,7 +839,7 @@ static void jac_tan(void) {
     CHECK(bad == 0, "jac_tan: %zu of %zu cases differ", bad, cases);
 }
 
-/* rdg__k_compact (vector compress on AVX-512, scalar elsewhere) against the loop it must equal:
+/* rdg__k_compact (vector compress on AVX-512, a permutation table on AVX2, scalar elsewhere) against the loop it must equal:
    kept count, first index of the maximum, the kept values and indices in order; lengths around
    the vector width, densities from none to all kept, with and without a source index list,
    NaN entries (never kept) and repeated maxima. */
