@@ -5430,23 +5430,27 @@ RDG__PRIVATE size_t rdg__ck_index(size_t k, size_t K, size_t every, size_t C) {
 typedef struct rdg__sched {
     const rdg_real *t, *a, *s2, *h, *sq;
     size_t K, every, C, n, d, bs;   /* bs: the largest batch                                  */
-    size_t nbatch;
+    size_t nbatch, unit;            /* the exact model's batches: whole units (RDG__QB or 1)  */
     int ode;
     unsigned long long seed;
     const rdg_gmm *g;          /* exact model: evaluated here, with candidate sets (else NULL) */
     rdg_real xmax;             /* max_i |x_i| of g                                             */
 } rdg__sched;
 
-/* The exact model's batches (returned: their number; *bs: the largest): a whole number of
-   batches per thread, each of at most RDG__EXACT_BS trajectories, the trajectories cut evenly
-   (sizes differ by at most one), so that the threads get equal shares and the full scans of a
-   batch share their data passes. Fewer per batch when the candidate sets (RDG__CAND_MAXMEM)
-   or the scans' log-weights (RDG__SCAN_MAXMEM) of a batch per thread would not fit. The
-   results do not depend on the cut: rdg__exact_scan keeps each trajectory's arithmetic its
-   own. */
+/* The exact model's batches (returned: their number; *bs: the largest; *unit: see below): a
+   whole number of batches per thread, each of at most RDG__EXACT_BS trajectories, the
+   trajectories cut evenly, so that the threads get equal shares and the full scans of a batch
+   share their data passes. The cut is in units of RDG__QB trajectories (sizes differ by at
+   most RDG__QB; only the last batch ends short) when there are enough of them, so that the
+   scans' groups of RDG__QB are full while every trajectory needs one (200 on two threads: 8
+   batches of 28 or 24, where batches of 25 padded every seventh group with three repeats);
+   else in single trajectories (sizes differ by at most one). Fewer per batch when the
+   candidate sets (RDG__CAND_MAXMEM) or the scans' log-weights (RDG__SCAN_MAXMEM) of a batch
+   per thread would not fit. The results do not depend on the cut: rdg__exact_scan keeps each
+   trajectory's arithmetic its own. */
 #define RDG__SCAN_MAXMEM ((size_t)64 << 20)   /* bytes of rdg__exact_scan's log-weights, all threads */
-RDG__PRIVATE size_t rdg__exact_batches(const rdg_gmm *g, size_t n, size_t *bs) {
-    size_t T = (size_t)rdg__nthreads(n), bmax = RDG__EXACT_BS, b, r, nb, per;
+RDG__PRIVATE size_t rdg__exact_batches(const rdg_gmm *g, size_t n, size_t *bs, size_t *unit) {
+    size_t T = (size_t)rdg__nthreads(n), bmax = RDG__EXACT_BS, b, r, nb, per, u, nu;
     int ok = 1;
     per = rdg__mul(rdg__cand_len(g->n, g->d), sizeof(rdg_real), &ok) + rdg__mul(g->n, sizeof(size_t), &ok);
     b = ok ? RDG__CAND_MAXMEM / per / T : 0;
@@ -5455,16 +5459,22 @@ RDG__PRIVATE size_t rdg__exact_batches(const rdg_gmm *g, size_t n, size_t *bs) {
     if (b < bmax) bmax = b < 1 ? 1 : b;
     r = n / (T * bmax) + (n % (T * bmax) != 0);
     nb = r * T < n ? r * T : n;
-    *bs = n / nb + (n % nb != 0);
+    u = bmax % RDG__QB == 0 ? RDG__QB : 1;
+    nu = n / u + (n % u != 0);                       /* units */
+    if (nu < nb) { u = 1; nu = n; }
+    *unit = u;
+    *bs = u * (nu / nb + (nu % nb != 0));
     return nb;
 }
 
-/* Batch c: trajectories [*i0, *i0 + *nb) (the exact model's batches, S->g set, cut evenly). */
+/* Batch c: trajectories [*i0, *i0 + *nb) (the exact model's batches, S->g set: S->unit's cut
+   evenly, the last batch ending at n). */
 RDG__PRIVATE void rdg__batch_range(const rdg__sched *S, size_t c, size_t *i0, size_t *nb) {
     if (S->g) {
-        size_t q = S->n / S->nbatch, r = S->n % S->nbatch;
-        *i0 = c * q + (c < r ? c : r);
-        *nb = q + (c < r);
+        size_t u = S->unit, nu = S->n / u + (S->n % u != 0), q = nu / S->nbatch, r = nu % S->nbatch;
+        *i0 = u * (c * q + (c < r ? c : r));
+        *nb = u * (q + (c < r));
+        if (*nb > S->n - *i0) *nb = S->n - *i0;
     } else {
         *i0 = c * S->bs;
         *nb = S->n - *i0 < S->bs ? S->n - *i0 : S->bs;
@@ -5625,8 +5635,9 @@ RDGDEF rdg_status rdg_sample(const rdg_model *m, size_t n, const rdg_sample_opts
     exact = m->kind == RDG_MODEL_EXACT && m->eval == rdg__exact_eval;
     if (exact) {
         g = (const rdg_gmm *)m->self;
-        nbatch = rdg__exact_batches(g, n, &S.bs);
+        nbatch = rdg__exact_batches(g, n, &S.bs, &S.unit);
     } else {
+        S.unit = 1;
         S.bs = rdg__sample_batch(n);
         nbatch = n / S.bs + (n % S.bs != 0);
     }

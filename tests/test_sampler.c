@@ -392,6 +392,53 @@ static void test_determinism(void) {
     free(o1); free(o2); free(tr1); free(tr2);
 }
 
+/* The exact model's batches (rdg__exact_batches, rdg__batch_range): for 1 to 5 threads and n
+   from 1 to 130 and 200, 201, they tile [0, n) in order, none empty, none above the largest
+   (*bs <= RDG__EXACT_BS); a whole number per thread; in units of RDG__QB (but the last) with
+   sizes within one unit when there are enough units, else within one trajectory. */
+static void test_batches(void) {
+    static const rdg_real X[6] = { -3, 0, 3, 0, 0, 2 };
+    rdg_gmm g;
+    int T, bad = 0, cases = 0, saw28 = 0;
+    size_t n;
+    rdg_gmm_init(&g, X, 3, 2);
+    for (T = 1; T <= 5; ++T) {
+#ifdef _OPENMP
+        int saved = omp_get_max_threads();
+        omp_set_num_threads(T);
+#else
+        if (T > 1) break;
+#endif
+        for (n = 1; n <= 201; n = n == 130 ? 200 : n + 1) {
+            rdg__sched S;
+            size_t c, next = 0, lo = (size_t)-1, hi = 0, i0, nb, t = (size_t)rdg__nthreads(n);
+            memset(&S, 0, sizeof S);
+            S.g = &g; S.n = n;
+            S.nbatch = rdg__exact_batches(&g, n, &S.bs, &S.unit);
+            ++cases;
+            if (S.nbatch == 0 || S.bs > RDG__EXACT_BS || (S.nbatch % t != 0 && S.nbatch != n)
+                || !(S.unit == 1 || S.unit == RDG__QB)) { ++bad; continue; }
+            for (c = 0; c < S.nbatch; ++c) {
+                rdg__batch_range(&S, c, &i0, &nb);
+                if (i0 != next || nb == 0 || nb > S.bs || (c + 1 < S.nbatch && nb % S.unit != 0)) { ++bad; break; }
+                next = i0 + nb;
+                if (c + 1 < S.nbatch) { if (nb < lo) lo = nb; if (nb > hi) hi = nb; }
+            }
+            if (next != n || (lo != (size_t)-1 && hi - lo > S.unit)) ++bad;
+            if (S.unit == 1 && (n + RDG__QB - 1) / RDG__QB >= S.nbatch) ++bad;   /* units were possible */
+            if (n == 200 && T == 2) saw28 = S.unit == RDG__QB && S.bs == 28 && S.nbatch == 8;
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(saved);
+#endif
+    }
+    CHECK(bad == 0, "exact batches: %d of %d cases do not tile n as documented", bad, cases);
+#ifdef _OPENMP
+    CHECK(saw28, "exact batches: 200 trajectories on two threads in 8 batches of at most 28");
+#endif
+    printf("  exact batches: %d cases\n", cases);
+}
+
 /* ---- bad input ------------------------------------------------------------------------- */
 static void test_bad_input(void) {
     static const rdg_real X[4] = { -3, 0, 3, 0 };
@@ -448,6 +495,7 @@ int main(void) {
     test_one_point();
     test_two_points();
     test_determinism();
+    test_batches();
     test_bad_input();
     RDG_TEST_END("test_sampler");
 }
