@@ -2009,6 +2009,76 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
             RDG__VST(c, c0); RDG__VST(c + RDG__VW, c1);
         }
     }
+#elif RDG__VW == 4
+    /* AVX2 (16 registers): 6 rows x 2 vectors of acc per pass, 12 FMA chains (the 8 x 1 tile's
+       8 only just cover two FMA units' latency) fed by 2 loads and 6 broadcasts; then 4 x 2
+       and single rows. Lower: a strip's first four rows (the diagonal's) take their first vector
+       alone, 4 x 1, since the second lies above the diagonal. Every entry's sum runs over p in
+       order, as in any tile: the same FMAs, the same bits. (W1's Hessian at t = 5 on Zen3: the
+       single rows left by 8 x 1 tiles of one-vector strips, one FMA chain each, took a third of
+       the kernel's time.) */
+    for (; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
+        i = (lower && v > r0) ? v : r0;
+        if (lower && i == v && i + 4 <= dp) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *a = A + p * dp + i;
+                rdg__v b0 = RDG__VLD(B + p * dp + v);
+                RDG__INREG(b0);
+                c0 = RDG__VFMA(RDG__VSET(a[0]), b0, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b0, c1);
+                c2 = RDG__VFMA(RDG__VSET(a[2]), b0, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b0, c3);
+            }
+            RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
+            i += 4;
+        }
+        for (; i + 6 <= dp; i += 6) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + 4), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + 4);
+            rdg__v c20 = RDG__VLD(c + 2 * dp), c21 = RDG__VLD(c + 2 * dp + 4), c30 = RDG__VLD(c + 3 * dp), c31 = RDG__VLD(c + 3 * dp + 4);
+            rdg__v c40 = RDG__VLD(c + 4 * dp), c41 = RDG__VLD(c + 4 * dp + 4), c50 = RDG__VLD(c + 5 * dp), c51 = RDG__VLD(c + 5 * dp + 4);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *a = A + p * dp + i;
+                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s;
+                RDG__INREG(b0); RDG__INREG(b1);
+                s = RDG__VSET(a[0]); c00 = RDG__VFMA(s, b0, c00); c01 = RDG__VFMA(s, b1, c01);
+                s = RDG__VSET(a[1]); c10 = RDG__VFMA(s, b0, c10); c11 = RDG__VFMA(s, b1, c11);
+                s = RDG__VSET(a[2]); c20 = RDG__VFMA(s, b0, c20); c21 = RDG__VFMA(s, b1, c21);
+                s = RDG__VSET(a[3]); c30 = RDG__VFMA(s, b0, c30); c31 = RDG__VFMA(s, b1, c31);
+                s = RDG__VSET(a[4]); c40 = RDG__VFMA(s, b0, c40); c41 = RDG__VFMA(s, b1, c41);
+                s = RDG__VSET(a[5]); c50 = RDG__VFMA(s, b0, c50); c51 = RDG__VFMA(s, b1, c51);
+            }
+            RDG__VST(c, c00); RDG__VST(c + 4, c01); RDG__VST(c + dp, c10); RDG__VST(c + dp + 4, c11);
+            RDG__VST(c + 2 * dp, c20); RDG__VST(c + 2 * dp + 4, c21); RDG__VST(c + 3 * dp, c30); RDG__VST(c + 3 * dp + 4, c31);
+            RDG__VST(c + 4 * dp, c40); RDG__VST(c + 4 * dp + 4, c41); RDG__VST(c + 5 * dp, c50); RDG__VST(c + 5 * dp + 4, c51);
+        }
+        for (; i + 4 <= dp; i += 4) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + 4), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + 4);
+            rdg__v c20 = RDG__VLD(c + 2 * dp), c21 = RDG__VLD(c + 2 * dp + 4), c30 = RDG__VLD(c + 3 * dp), c31 = RDG__VLD(c + 3 * dp + 4);
+            for (p = 0; p < P; ++p) {
+                const rdg_real *a = A + p * dp + i;
+                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s;
+                RDG__INREG(b0); RDG__INREG(b1);
+                s = RDG__VSET(a[0]); c00 = RDG__VFMA(s, b0, c00); c01 = RDG__VFMA(s, b1, c01);
+                s = RDG__VSET(a[1]); c10 = RDG__VFMA(s, b0, c10); c11 = RDG__VFMA(s, b1, c11);
+                s = RDG__VSET(a[2]); c20 = RDG__VFMA(s, b0, c20); c21 = RDG__VFMA(s, b1, c21);
+                s = RDG__VSET(a[3]); c30 = RDG__VFMA(s, b0, c30); c31 = RDG__VFMA(s, b1, c31);
+            }
+            RDG__VST(c, c00); RDG__VST(c + 4, c01); RDG__VST(c + dp, c10); RDG__VST(c + dp + 4, c11);
+            RDG__VST(c + 2 * dp, c20); RDG__VST(c + 2 * dp + 4, c21); RDG__VST(c + 3 * dp, c30); RDG__VST(c + 3 * dp + 4, c31);
+        }
+        for (; i < dp; ++i) {
+            rdg_real *c = acc + i * dp + v;
+            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + 4);
+            for (p = 0; p < P; ++p) {
+                rdg__v s = RDG__VSET(A[p * dp + i]);
+                c0 = RDG__VFMA(s, RDG__VLD(B + p * dp + v), c0);
+                c1 = RDG__VFMA(s, RDG__VLD(B + p * dp + v + 4), c1);
+            }
+            RDG__VST(c, c0); RDG__VST(c + 4, c1);
+        }
+    }
 #endif
     for (; v < dp; v += RDG__VW) {
         i = (lower && v > r0) ? v : r0;
