@@ -2095,6 +2095,46 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
 RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *A, const rdg_real *V,
                                  rdg_real *out) {
     size_t p = 0, i, v;
+#  if RDG__VW == 4
+    /* AVX2 (16 registers): 6 rows x 2 vectors first, 12 FMA chains where the 4 x 2 tile's 8
+       only just cover two FMA units' latency, over the first 12 floor(P / 12) rows, so that the
+       same rows as before are left to the 4-row tiles' remainder (the same bits) */
+    for (; p + 6 <= P - P % 12; p += 6) {
+        const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp, *a4 = a3 + dp, *a5 = a4 + dp;
+        for (v = 0; v + 8 <= dp; v += 8) {
+            rdg__v o00 = RDG__VSET(0.0), o01 = o00, o10 = o00, o11 = o00, o20 = o00, o21 = o00;
+            rdg__v o30 = o00, o31 = o00, o40 = o00, o41 = o00, o50 = o00, o51 = o00;
+            for (i = 0; i < d; ++i) {
+                rdg__v b0 = RDG__VLD(V + i * dp + v), b1 = RDG__VLD(V + i * dp + v + 4), s;
+                RDG__INREG(b0); RDG__INREG(b1);
+                s = RDG__VSET(a0[i]); o00 = RDG__VFMA(s, b0, o00); o01 = RDG__VFMA(s, b1, o01);
+                s = RDG__VSET(a1[i]); o10 = RDG__VFMA(s, b0, o10); o11 = RDG__VFMA(s, b1, o11);
+                s = RDG__VSET(a2[i]); o20 = RDG__VFMA(s, b0, o20); o21 = RDG__VFMA(s, b1, o21);
+                s = RDG__VSET(a3[i]); o30 = RDG__VFMA(s, b0, o30); o31 = RDG__VFMA(s, b1, o31);
+                s = RDG__VSET(a4[i]); o40 = RDG__VFMA(s, b0, o40); o41 = RDG__VFMA(s, b1, o41);
+                s = RDG__VSET(a5[i]); o50 = RDG__VFMA(s, b0, o50); o51 = RDG__VFMA(s, b1, o51);
+            }
+            RDG__VST(out + p * dp + v, o00); RDG__VST(out + p * dp + v + 4, o01);
+            RDG__VST(out + (p + 1) * dp + v, o10); RDG__VST(out + (p + 1) * dp + v + 4, o11);
+            RDG__VST(out + (p + 2) * dp + v, o20); RDG__VST(out + (p + 2) * dp + v + 4, o21);
+            RDG__VST(out + (p + 3) * dp + v, o30); RDG__VST(out + (p + 3) * dp + v + 4, o31);
+            RDG__VST(out + (p + 4) * dp + v, o40); RDG__VST(out + (p + 4) * dp + v + 4, o41);
+            RDG__VST(out + (p + 5) * dp + v, o50); RDG__VST(out + (p + 5) * dp + v + 4, o51);
+        }
+        for (; v < dp; v += 4) {
+            rdg__v o0 = RDG__VSET(0.0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0;
+            for (i = 0; i < d; ++i) {
+                rdg__v b0 = RDG__VLD(V + i * dp + v);
+                RDG__INREG(b0);
+                o0 = RDG__VFMA(RDG__VSET(a0[i]), b0, o0); o1 = RDG__VFMA(RDG__VSET(a1[i]), b0, o1);
+                o2 = RDG__VFMA(RDG__VSET(a2[i]), b0, o2); o3 = RDG__VFMA(RDG__VSET(a3[i]), b0, o3);
+                o4 = RDG__VFMA(RDG__VSET(a4[i]), b0, o4); o5 = RDG__VFMA(RDG__VSET(a5[i]), b0, o5);
+            }
+            RDG__VST(out + p * dp + v, o0); RDG__VST(out + (p + 1) * dp + v, o1); RDG__VST(out + (p + 2) * dp + v, o2);
+            RDG__VST(out + (p + 3) * dp + v, o3); RDG__VST(out + (p + 4) * dp + v, o4); RDG__VST(out + (p + 5) * dp + v, o5);
+        }
+    }
+#  endif
     for (; p + 4 <= P; p += 4) {             /* 4 rows x 2 vectors per register tile */
         const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp;
         for (v = 0; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
