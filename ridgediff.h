@@ -1941,23 +1941,22 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
 
 /* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
    feed 8 independent FMA chains. */
+/* Row q of a one-vector tile at c (rows dp apart): load, one step against b, store. */
+#define RDG__R1LD(q) rdg__v c##q = RDG__VLD(c + q * dp)
+#define RDG__R1FMA(q) c##q = RDG__VFMA(RDG__VSET(a[q]), b, c##q)
+#define RDG__R1ST(q) RDG__VST(c + q * dp, c##q)
 RDG__PRIVATE void rdg__k_atb_8x1(size_t P, size_t dp, const rdg_real *A, const rdg_real *B, rdg_real *acc,
                                  size_t i, size_t v) {
     rdg_real *c = acc + i * dp + v;
     size_t p;
-    rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
-    rdg__v c4 = RDG__VLD(c + 4 * dp), c5 = RDG__VLD(c + 5 * dp), c6 = RDG__VLD(c + 6 * dp), c7 = RDG__VLD(c + 7 * dp);
+    RDG__R1LD(0); RDG__R1LD(1); RDG__R1LD(2); RDG__R1LD(3); RDG__R1LD(4); RDG__R1LD(5); RDG__R1LD(6); RDG__R1LD(7);
     for (p = 0; p < P; ++p) {
         const rdg_real *a = A + p * dp + i;
         rdg__v b = RDG__VLD(B + p * dp + v);
         RDG__INREG(b);
-        c0 = RDG__VFMA(RDG__VSET(a[0]), b, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b, c1);
-        c2 = RDG__VFMA(RDG__VSET(a[2]), b, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b, c3);
-        c4 = RDG__VFMA(RDG__VSET(a[4]), b, c4); c5 = RDG__VFMA(RDG__VSET(a[5]), b, c5);
-        c6 = RDG__VFMA(RDG__VSET(a[6]), b, c6); c7 = RDG__VFMA(RDG__VSET(a[7]), b, c7);
+        RDG__R1FMA(0); RDG__R1FMA(1); RDG__R1FMA(2); RDG__R1FMA(3); RDG__R1FMA(4); RDG__R1FMA(5); RDG__R1FMA(6); RDG__R1FMA(7);
     }
-    RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
-    RDG__VST(c + 4 * dp, c4); RDG__VST(c + 5 * dp, c5); RDG__VST(c + 6 * dp, c6); RDG__VST(c + 7 * dp, c7);
+    RDG__R1ST(0); RDG__R1ST(1); RDG__R1ST(2); RDG__R1ST(3); RDG__R1ST(4); RDG__R1ST(5); RDG__R1ST(6); RDG__R1ST(7);
 }
 
 RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real *A, const rdg_real *B,
@@ -2021,53 +2020,43 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
         i = (lower && v > r0) ? v : r0;
         if (lower && i == v && i + 4 <= dp) {
             rdg_real *c = acc + i * dp + v;
-            rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + dp), c2 = RDG__VLD(c + 2 * dp), c3 = RDG__VLD(c + 3 * dp);
+            RDG__R1LD(0); RDG__R1LD(1); RDG__R1LD(2); RDG__R1LD(3);
             for (p = 0; p < P; ++p) {
                 const rdg_real *a = A + p * dp + i;
-                rdg__v b0 = RDG__VLD(B + p * dp + v);
-                RDG__INREG(b0);
-                c0 = RDG__VFMA(RDG__VSET(a[0]), b0, c0); c1 = RDG__VFMA(RDG__VSET(a[1]), b0, c1);
-                c2 = RDG__VFMA(RDG__VSET(a[2]), b0, c2); c3 = RDG__VFMA(RDG__VSET(a[3]), b0, c3);
+                rdg__v b = RDG__VLD(B + p * dp + v);
+                RDG__INREG(b);
+                RDG__R1FMA(0); RDG__R1FMA(1); RDG__R1FMA(2); RDG__R1FMA(3);
             }
-            RDG__VST(c, c0); RDG__VST(c + dp, c1); RDG__VST(c + 2 * dp, c2); RDG__VST(c + 3 * dp, c3);
+            RDG__R1ST(0); RDG__R1ST(1); RDG__R1ST(2); RDG__R1ST(3);
             i += 4;
         }
+        /* row q of a tile: load, one step (broadcast a[q] against b0, b1), store */
+#  define RDG__R2LD(q) rdg__v c##q##0 = RDG__VLD(c + q * dp), c##q##1 = RDG__VLD(c + q * dp + 4)
+#  define RDG__R2FMA(q) s = RDG__VSET(a[q]); c##q##0 = RDG__VFMA(s, b0, c##q##0); c##q##1 = RDG__VFMA(s, b1, c##q##1)
+#  define RDG__R2ST(q) RDG__VST(c + q * dp, c##q##0); RDG__VST(c + q * dp + 4, c##q##1)
+#  define RDG__R2STEP(body) const rdg_real *a = A + p * dp + i; \
+                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s; \
+                RDG__INREG(b0); RDG__INREG(b1); body
         for (; i + 6 <= dp; i += 6) {
             rdg_real *c = acc + i * dp + v;
-            rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + 4), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + 4);
-            rdg__v c20 = RDG__VLD(c + 2 * dp), c21 = RDG__VLD(c + 2 * dp + 4), c30 = RDG__VLD(c + 3 * dp), c31 = RDG__VLD(c + 3 * dp + 4);
-            rdg__v c40 = RDG__VLD(c + 4 * dp), c41 = RDG__VLD(c + 4 * dp + 4), c50 = RDG__VLD(c + 5 * dp), c51 = RDG__VLD(c + 5 * dp + 4);
+            RDG__R2LD(0); RDG__R2LD(1); RDG__R2LD(2); RDG__R2LD(3); RDG__R2LD(4); RDG__R2LD(5);
             for (p = 0; p < P; ++p) {
-                const rdg_real *a = A + p * dp + i;
-                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s;
-                RDG__INREG(b0); RDG__INREG(b1);
-                s = RDG__VSET(a[0]); c00 = RDG__VFMA(s, b0, c00); c01 = RDG__VFMA(s, b1, c01);
-                s = RDG__VSET(a[1]); c10 = RDG__VFMA(s, b0, c10); c11 = RDG__VFMA(s, b1, c11);
-                s = RDG__VSET(a[2]); c20 = RDG__VFMA(s, b0, c20); c21 = RDG__VFMA(s, b1, c21);
-                s = RDG__VSET(a[3]); c30 = RDG__VFMA(s, b0, c30); c31 = RDG__VFMA(s, b1, c31);
-                s = RDG__VSET(a[4]); c40 = RDG__VFMA(s, b0, c40); c41 = RDG__VFMA(s, b1, c41);
-                s = RDG__VSET(a[5]); c50 = RDG__VFMA(s, b0, c50); c51 = RDG__VFMA(s, b1, c51);
+                RDG__R2STEP(RDG__R2FMA(0); RDG__R2FMA(1); RDG__R2FMA(2); RDG__R2FMA(3); RDG__R2FMA(4); RDG__R2FMA(5);)
             }
-            RDG__VST(c, c00); RDG__VST(c + 4, c01); RDG__VST(c + dp, c10); RDG__VST(c + dp + 4, c11);
-            RDG__VST(c + 2 * dp, c20); RDG__VST(c + 2 * dp + 4, c21); RDG__VST(c + 3 * dp, c30); RDG__VST(c + 3 * dp + 4, c31);
-            RDG__VST(c + 4 * dp, c40); RDG__VST(c + 4 * dp + 4, c41); RDG__VST(c + 5 * dp, c50); RDG__VST(c + 5 * dp + 4, c51);
+            RDG__R2ST(0); RDG__R2ST(1); RDG__R2ST(2); RDG__R2ST(3); RDG__R2ST(4); RDG__R2ST(5);
         }
         for (; i + 4 <= dp; i += 4) {
             rdg_real *c = acc + i * dp + v;
-            rdg__v c00 = RDG__VLD(c), c01 = RDG__VLD(c + 4), c10 = RDG__VLD(c + dp), c11 = RDG__VLD(c + dp + 4);
-            rdg__v c20 = RDG__VLD(c + 2 * dp), c21 = RDG__VLD(c + 2 * dp + 4), c30 = RDG__VLD(c + 3 * dp), c31 = RDG__VLD(c + 3 * dp + 4);
+            RDG__R2LD(0); RDG__R2LD(1); RDG__R2LD(2); RDG__R2LD(3);
             for (p = 0; p < P; ++p) {
-                const rdg_real *a = A + p * dp + i;
-                rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s;
-                RDG__INREG(b0); RDG__INREG(b1);
-                s = RDG__VSET(a[0]); c00 = RDG__VFMA(s, b0, c00); c01 = RDG__VFMA(s, b1, c01);
-                s = RDG__VSET(a[1]); c10 = RDG__VFMA(s, b0, c10); c11 = RDG__VFMA(s, b1, c11);
-                s = RDG__VSET(a[2]); c20 = RDG__VFMA(s, b0, c20); c21 = RDG__VFMA(s, b1, c21);
-                s = RDG__VSET(a[3]); c30 = RDG__VFMA(s, b0, c30); c31 = RDG__VFMA(s, b1, c31);
+                RDG__R2STEP(RDG__R2FMA(0); RDG__R2FMA(1); RDG__R2FMA(2); RDG__R2FMA(3);)
             }
-            RDG__VST(c, c00); RDG__VST(c + 4, c01); RDG__VST(c + dp, c10); RDG__VST(c + dp + 4, c11);
-            RDG__VST(c + 2 * dp, c20); RDG__VST(c + 2 * dp + 4, c21); RDG__VST(c + 3 * dp, c30); RDG__VST(c + 3 * dp + 4, c31);
+            RDG__R2ST(0); RDG__R2ST(1); RDG__R2ST(2); RDG__R2ST(3);
         }
+#  undef RDG__R2LD
+#  undef RDG__R2FMA
+#  undef RDG__R2ST
+#  undef RDG__R2STEP
         for (; i < dp; ++i) {
             rdg_real *c = acc + i * dp + v;
             rdg__v c0 = RDG__VLD(c), c1 = RDG__VLD(c + 4);
@@ -2474,33 +2463,45 @@ RDG__PRIVATE void rdg__k_boxmuller_ref(const double *u1, const double *u2, size_
     size_t i;
     for (i = 0; i < np; ++i) rdg__boxmuller(u1[i], u2[i], &c[i], &s[i]);
 }
+#if RDG__VW == 8 || RDG__VW == 4
+#  if RDG__VW == 8
+#    define RDG__VSQRT(a) _mm512_maskz_sqrt_pd(RDG__M8, a)
+#  else
+#    define RDG__VSQRT(a) _mm256_sqrt_pd(a)
+#  endif
+/* The vector kernels' common part, from u1 = m 2^e (m in [sqrt(1/2), sqrt 2)) and u2, as
+   rdg__boxmuller: *rad = sqrt(-2 ln u1), *k = rint(4 u2), *p, *q the sine and cosine
+   polynomials of u2 - k / 4. */
+RDG__PRIVATE void rdg__bm_core(rdg__v m, rdg__v e, rdg__v u, rdg__v *rad, rdg__v *k, rdg__v *p, rdg__v *q) {
+    rdg__v f = RDG__VSUB(m, RDG__VSET(1.0)), t, z, r;
+#define RDG__BMC(x) RDG__VSET(x)
+    t = RDG__VDIV(f, RDG__VADD(RDG__VSET(2.0), f));
+    z = RDG__VMUL(t, t);
+    RDG__BM_LNPOLY(RDG__VFMA, z, r);
+    r = RDG__VMUL(r, z);
+    r = RDG__VFMA(t, r, RDG__VADD(t, t));                                  /* ln m */
+    r = RDG__VFMA(e, RDG__VSET(RDG__LN2_HI), RDG__VFMA(e, RDG__VSET(RDG__LN2_LO), r));
+    *rad = RDG__VSQRT(RDG__VMUL(RDG__VSET(-2.0), r));
+    *k = RDG__VROUND(RDG__VMUL(RDG__VSET(4.0), u));
+    f = RDG__VFNMA(RDG__VSET(0.25), *k, u);                                /* exact, as u2 - 0.25 k */
+    z = RDG__VMUL(f, f);
+    RDG__BM_SINPOLY(RDG__VFMA, z, *p);
+    *p = RDG__VMUL(*p, f);
+    RDG__BM_COSPOLY(RDG__VFMA, z, *q);
+#undef RDG__BMC
+}
+#endif
 #if RDG__VW == 8
 RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size_t np, double *c, double *s) {
     size_t i = 0;
     const __m512d one = _mm512_set1_pd(1.0), neg = _mm512_set1_pd(-1.0);
-#define RDG__BMC(x) _mm512_set1_pd(x)
     for (; i + 8 <= np; i += 8) {
         __m512d u = _mm512_loadu_pd(u1 + i), m = _mm512_maskz_getmant_pd((__mmask8)0xFF, u, _MM_MANT_NORM_p5_1, _MM_MANT_SIGN_src);
-        __m512d e = _mm512_add_pd(_mm512_maskz_getexp_pd((__mmask8)0xFF, u), one), f, t, z, r, rad, k, p, q, cs, sn;
+        __m512d e = _mm512_add_pd(_mm512_maskz_getexp_pd((__mmask8)0xFF, u), one), rad, k, p, q, cs, sn;
         __mmask8 lo = _mm512_cmp_pd_mask(m, _mm512_set1_pd(RDG__SQRT_HALF), _CMP_LT_OQ), q1, q2, q3;
         m = _mm512_mask_add_pd(m, lo, m, m);
         e = _mm512_mask_sub_pd(e, lo, e, one);
-        f = _mm512_sub_pd(m, one);
-        t = _mm512_div_pd(f, _mm512_add_pd(_mm512_set1_pd(2.0), f));
-        z = _mm512_mul_pd(t, t);
-        RDG__BM_LNPOLY(_mm512_fmadd_pd, z, r);
-        r = _mm512_mul_pd(r, z);
-        r = _mm512_fmadd_pd(t, r, _mm512_add_pd(t, t));                 /* ln m */
-        r = _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_HI), _mm512_fmadd_pd(e, _mm512_set1_pd(RDG__LN2_LO), r));
-        rad = _mm512_maskz_sqrt_pd((__mmask8)0xFF, _mm512_mul_pd(_mm512_set1_pd(-2.0), r));
-        u = _mm512_loadu_pd(u2 + i);
-        k = _mm512_mul_pd(_mm512_set1_pd(4.0), u);
-        k = RDG__VROUND(k);
-        f = _mm512_fnmadd_pd(_mm512_set1_pd(0.25), k, u);           /* exact, as u2 - 0.25 k */
-        z = _mm512_mul_pd(f, f);
-        RDG__BM_SINPOLY(_mm512_fmadd_pd, z, p);
-        p = _mm512_mul_pd(p, f);
-        RDG__BM_COSPOLY(_mm512_fmadd_pd, z, q);
+        rdg__bm_core(m, e, _mm512_loadu_pd(u2 + i), &rad, &k, &p, &q);
         /* quadrant k mod 4 (k in 0..4): (cos, sin) = (q, p), (-p, q), (-q, -p), (p, -q) */
         q1 = _mm512_cmp_pd_mask(k, one, _CMP_EQ_OQ);
         q2 = _mm512_cmp_pd_mask(k, _mm512_set1_pd(2.0), _CMP_EQ_OQ);
@@ -2512,7 +2513,6 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
         _mm512_storeu_pd(c + i, _mm512_mul_pd(rad, cs));
         _mm512_storeu_pd(s + i, _mm512_mul_pd(rad, sn));
     }
-#undef RDG__BMC
     rdg__k_boxmuller_ref(u1 + i, u2 + i, np - i, c + i, s + i);
 }
 #  define rdg__k_boxmuller rdg__k_boxmuller_simd
@@ -2526,9 +2526,8 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
     const __m256d sgn = _mm256_set1_pd(-0.0);
     const __m256i mant = _mm256_set1_epi64x(0x000FFFFFFFFFFFFFLL), half = _mm256_set1_epi64x(0x3FE0000000000000LL);
     const __m256i b52 = _mm256_set1_epi64x(0x4330000000000000LL);
-#define RDG__BMC(x) _mm256_set1_pd(x)
     for (; i + 4 <= np; i += 4) {
-        __m256d u = _mm256_loadu_pd(u1 + i), m, e, f, t, z, r, rad, k, p, q, lo, cs, sn, q1, q2, q3;
+        __m256d u = _mm256_loadu_pd(u1 + i), m, e, rad, k, p, q, lo, cs, sn, q1, q2, q3;
         __m256i b = _mm256_castpd_si256(u);
         m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(b, mant), half));        /* [0.5, 1) */
         e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(b, 52), b52)), two52);
@@ -2536,21 +2535,7 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
         lo = _mm256_cmp_pd(m, _mm256_set1_pd(RDG__SQRT_HALF), _CMP_LT_OQ);
         m = _mm256_blendv_pd(m, _mm256_add_pd(m, m), lo);
         e = _mm256_blendv_pd(e, _mm256_sub_pd(e, one), lo);
-        f = _mm256_sub_pd(m, one);
-        t = _mm256_div_pd(f, _mm256_add_pd(_mm256_set1_pd(2.0), f));
-        z = _mm256_mul_pd(t, t);
-        RDG__BM_LNPOLY(_mm256_fmadd_pd, z, r);
-        r = _mm256_mul_pd(r, z);
-        r = _mm256_fmadd_pd(t, r, _mm256_add_pd(t, t));                                     /* ln m */
-        r = _mm256_fmadd_pd(e, _mm256_set1_pd(RDG__LN2_HI), _mm256_fmadd_pd(e, _mm256_set1_pd(RDG__LN2_LO), r));
-        rad = _mm256_sqrt_pd(_mm256_mul_pd(_mm256_set1_pd(-2.0), r));
-        u = _mm256_loadu_pd(u2 + i);
-        k = _mm256_round_pd(_mm256_mul_pd(_mm256_set1_pd(4.0), u), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        f = _mm256_fnmadd_pd(_mm256_set1_pd(0.25), k, u);                                   /* exact */
-        z = _mm256_mul_pd(f, f);
-        RDG__BM_SINPOLY(_mm256_fmadd_pd, z, p);
-        p = _mm256_mul_pd(p, f);
-        RDG__BM_COSPOLY(_mm256_fmadd_pd, z, q);
+        rdg__bm_core(m, e, _mm256_loadu_pd(u2 + i), &rad, &k, &p, &q);
         /* quadrant k mod 4 (k in 0..4): (cos, sin) = (q, p), (-p, q), (-q, -p), (p, -q); a sign
            flip is exact, as the scalar form's negation */
         q1 = _mm256_cmp_pd(k, one, _CMP_EQ_OQ);
@@ -2561,7 +2546,6 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
         _mm256_storeu_pd(c + i, _mm256_mul_pd(rad, cs));
         _mm256_storeu_pd(s + i, _mm256_mul_pd(rad, sn));
     }
-#undef RDG__BMC
     rdg__k_boxmuller_ref(u1 + i, u2 + i, np - i, c + i, s + i);
 }
 #  define rdg__k_boxmuller rdg__k_boxmuller_simd
