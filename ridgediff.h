@@ -1472,22 +1472,6 @@ RDG__PRIVATE void rdg__k_wsumq_ref(const rdg_real *X, size_t n, size_t d, const 
         }
 }
 
-/* rdg__k_wsumq for one weight vector: out[j] += sum_{i < n} w_i x_ij, each output's sum over
-   the rows in the same order and with the same fused steps (bit for bit one query of it). */
-RDG__PRIVATE void rdg__k_wsum1(const rdg_real *X, size_t n, size_t d, const rdg_real *w, rdg_real *out) {
-    size_t i, j;
-    for (i = 0; i < n; ++i) {
-        const rdg_real *xi = X + i * d;
-        rdg_real wi = w[i];
-        j = 0;
-#if RDG__VW > 1
-        for (; j + RDG__VW <= d; j += RDG__VW)
-            RDG__VST(out + j, RDG__VFMA(RDG__VSET(wi), RDG__VLD(xi + j), RDG__VLD(out + j)));
-#endif
-        for (; j < d; ++j) out[j] = RDG__FMA(wi, xi[j], out[j]);
-    }
-}
-
 /* out[j] += sum_k wt_k (x_{idx_k, j} - xr_j), j < d. */
 RDG__PRIVATE void rdg__k_wsum_ref(const rdg_real *X, size_t d, const size_t *idx, const rdg_real *wt,
                                   size_t nk, const rdg_real *xr, rdg_real *out) {
@@ -1939,12 +1923,12 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
     }
 }
 
-/* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
-   feed 8 independent FMA chains. */
 /* Row q of a one-vector tile at c (rows dp apart): load, one step against b, store. */
 #define RDG__R1LD(q) rdg__v c##q = RDG__VLD(c + q * dp)
 #define RDG__R1FMA(q) c##q = RDG__VFMA(RDG__VSET(a[q]), b, c##q)
 #define RDG__R1ST(q) RDG__VST(c + q * dp, c##q)
+/* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
+   feed 8 independent FMA chains. */
 RDG__PRIVATE void rdg__k_atb_8x1(size_t P, size_t dp, const rdg_real *A, const rdg_real *B, rdg_real *acc,
                                  size_t i, size_t v) {
     rdg_real *c = acc + i * dp + v;
@@ -2522,7 +2506,7 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
    1022, made a double through 2^52), then the scalar form's operations in its order. */
 RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size_t np, double *c, double *s) {
     size_t i = 0;
-    const __m256d one = _mm256_set1_pd(1.0), two52 = _mm256_set1_pd(4503599627370496.0);
+    const __m256d one = _mm256_set1_pd(1.0), bias = _mm256_set1_pd(4503599627371518.0);   /* 2^52 + 1022 */
     const __m256d sgn = _mm256_set1_pd(-0.0);
     const __m256i mant = _mm256_set1_epi64x(0x000FFFFFFFFFFFFFLL), half = _mm256_set1_epi64x(0x3FE0000000000000LL);
     const __m256i b52 = _mm256_set1_epi64x(0x4330000000000000LL);
@@ -2530,8 +2514,7 @@ RDG__PRIVATE void rdg__k_boxmuller_simd(const double *u1, const double *u2, size
         __m256d u = _mm256_loadu_pd(u1 + i), m, e, rad, k, p, q, lo, cs, sn, q1, q2, q3;
         __m256i b = _mm256_castpd_si256(u);
         m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(b, mant), half));        /* [0.5, 1) */
-        e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(b, 52), b52)), two52);
-        e = _mm256_sub_pd(e, _mm256_set1_pd(1022.0));                                       /* exact */
+        e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(b, 52), b52)), bias);   /* exact */
         lo = _mm256_cmp_pd(m, _mm256_set1_pd(RDG__SQRT_HALF), _CMP_LT_OQ);
         m = _mm256_blendv_pd(m, _mm256_add_pd(m, m), lo);
         e = _mm256_blendv_pd(e, _mm256_sub_pd(e, one), lo);
@@ -5402,6 +5385,13 @@ RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const
    when its set says that more than half the points can carry weight, or it has none. */
 RDG__PRIVATE int rdg__exact_dense(const rdg_gmm *g, const rdg__cand *c) {
     return !c || !(g->drop > 0) || c->m > g->n / 2;
+}
+
+/* rdg__k_wsumq for one weight vector: out[j] += sum_{i < n} w_i x_ij, each output's sum over
+   the rows in the same order and with the same fused steps (bit for bit one query of it). */
+RDG__PRIVATE void rdg__k_wsum1(const rdg_real *X, size_t n, size_t d, const rdg_real *w, rdg_real *out) {
+    size_t i;
+    for (i = 0; i < n; ++i) rdg__axpy(d, w[i], X + i * d, out);
 }
 
 /* The dense weights from N log-weights e (largest emax), in place: exp(e_i - emax), 0 below
