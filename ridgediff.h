@@ -1613,18 +1613,20 @@ RDG__PRIVATE void rdg__k_atb_ref(size_t P, size_t dp, size_t r0, const rdg_real 
     }
 }
 
-/* out[p dp + j] = sum_{i < d} A[p dp + i] V[i dp + j], p < P, j < dp (a row block times V). */
-RDG__PRIVATE void rdg__k_ab_ref(size_t P, size_t dp, size_t d, const rdg_real *A, const rdg_real *V,
+/* out[p dp + j] = sum_{i < d} A[p dp + i] V[i dp + j], p < P, j < nc (a row block times V's
+   first nc columns; nc <= dp a whole number of vectors, rdg__pad; out's columns past it are
+   left as they were). */
+RDG__PRIVATE void rdg__k_ab_ref(size_t P, size_t dp, size_t nc, size_t d, const rdg_real *A, const rdg_real *V,
                                 rdg_real *out) {
     size_t p, i, j;
     for (p = 0; p < P; ++p) {
         rdg_real *o = out + p * dp;
         const rdg_real *Ap = A + p * dp;
-        for (j = 0; j < dp; ++j) o[j] = 0;
+        for (j = 0; j < nc; ++j) o[j] = 0;
         for (i = 0; i < d; ++i) {
             rdg_real ai = Ap[i];
             const rdg_real *Vi = V + i * dp;
-            for (j = 0; j < dp; ++j) o[j] += ai * Vi[j];
+            for (j = 0; j < nc; ++j) o[j] += ai * Vi[j];
         }
     }
 }
@@ -2065,7 +2067,7 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
     }
 }
 
-RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *A, const rdg_real *V,
+RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t nc, size_t d, const rdg_real *A, const rdg_real *V,
                                  rdg_real *out) {
     size_t p = 0, i, v;
 #  if RDG__VW == 4
@@ -2074,7 +2076,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
        same rows as before are left to the 4-row tiles' remainder (the same bits) */
     for (; p + 6 <= P - P % 12; p += 6) {
         const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp, *a4 = a3 + dp, *a5 = a4 + dp;
-        for (v = 0; v + 8 <= dp; v += 8) {
+        for (v = 0; v + 8 <= nc; v += 8) {
             rdg__v o00 = RDG__VSET(0.0), o01 = o00, o10 = o00, o11 = o00, o20 = o00, o21 = o00;
             rdg__v o30 = o00, o31 = o00, o40 = o00, o41 = o00, o50 = o00, o51 = o00;
             for (i = 0; i < d; ++i) {
@@ -2094,7 +2096,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
             RDG__VST(out + (p + 4) * dp + v, o40); RDG__VST(out + (p + 4) * dp + v + 4, o41);
             RDG__VST(out + (p + 5) * dp + v, o50); RDG__VST(out + (p + 5) * dp + v + 4, o51);
         }
-        for (; v < dp; v += 4) {
+        for (; v < nc; v += 4) {
             rdg__v o0 = RDG__VSET(0.0), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0;
             for (i = 0; i < d; ++i) {
                 rdg__v b0 = RDG__VLD(V + i * dp + v);
@@ -2110,7 +2112,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
 #  endif
     for (; p + 4 <= P; p += 4) {             /* 4 rows x 2 vectors per register tile */
         const rdg_real *a0 = A + p * dp, *a1 = a0 + dp, *a2 = a1 + dp, *a3 = a2 + dp;
-        for (v = 0; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
+        for (v = 0; v + 2 * RDG__VW <= nc; v += 2 * RDG__VW) {
             rdg__v o00 = RDG__VSET(0.0), o01 = o00, o10 = o00, o11 = o00, o20 = o00, o21 = o00, o30 = o00, o31 = o00;
             for (i = 0; i < d; ++i) {
                 rdg__v b0 = RDG__VLD(V + i * dp + v), b1 = RDG__VLD(V + i * dp + v + RDG__VW);
@@ -2126,7 +2128,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
             RDG__VST(out + (p + 2) * dp + v, o20); RDG__VST(out + (p + 2) * dp + v + RDG__VW, o21);
             RDG__VST(out + (p + 3) * dp + v, o30); RDG__VST(out + (p + 3) * dp + v + RDG__VW, o31);
         }
-        for (; v < dp; v += RDG__VW) {
+        for (; v < nc; v += RDG__VW) {
             rdg__v o0 = RDG__VSET(0.0), o1 = o0, o2 = o0, o3 = o0;
             for (i = 0; i < d; ++i) {
                 rdg__v b0 = RDG__VLD(V + i * dp + v);
@@ -2138,7 +2140,7 @@ RDG__PRIVATE void rdg__k_ab_simd(size_t P, size_t dp, size_t d, const rdg_real *
             RDG__VST(out + (p + 2) * dp + v, o2); RDG__VST(out + (p + 3) * dp + v, o3);
         }
     }
-    if (p < P) rdg__k_ab_ref(P - p, dp, d, A + p * dp, V, out + p * dp);
+    if (p < P) rdg__k_ab_ref(P - p, dp, nc, d, A + p * dp, V, out + p * dp);
 }
 RDG__PRIVATE void rdg__k_rot_simd(rdg_real *x, rdg_real *y, size_t n, rdg_real s, rdg_real tau) {
     size_t r = 0;
@@ -4451,7 +4453,7 @@ RDG__PRIVATE int rdg__jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int full) {
     for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {
         size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
         for (p = 0; p < P; ++p) rdg__centred(g, w, k0 + p, w->ta + p * dp);
-        rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);        /* rows ct_n = V^T c_n */
+        rdg__k_ab(P, dp, dp, d, w->ta, w->vp, w->tb);        /* rows ct_n = V^T c_n */
         if (!full) {
             /* normal rows only: u_b = w_n pe_b z_b, z_b = sum_a (v_a.g) p_a / (mu_b - mu_a), as
                one tile product Z = G Den with G_na = (v_a.g) p_na (ta is free again) */
@@ -4461,7 +4463,7 @@ RDG__PRIVATE int rdg__jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int full) {
                 for (aa = 0; aa < ds; ++aa) gr[aa] = w->gt[aa] * ct[aa];
                 for (j = 0; j < d; ++j) w->qt[j] += f * ct[j];
             }
-            rdg__k_ab(P, dp, ds, w->ta, w->dnp, w->tc);
+            rdg__k_ab(P, dp, dp, ds, w->ta, w->dnp, w->tc);
             for (p = 0; p < P; ++p) {
                 const rdg_real *ct = w->tb + p * dp;
                 rdg_real wk = w->w[k0 + p], *u = w->tc + p * dp;
@@ -4502,7 +4504,7 @@ RDG__PRIVATE void rdg__je(const rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q
     for (b0 = ds; b0 < d; b0 += RDG__TILE) {
         size_t P = d - b0 < RDG__TILE ? d - b0 : RDG__TILE, p;
         for (p = 0; p < P; ++p) memcpy(w->ta + p * dp, w->M + (b0 + p) * d, d * sizeof(rdg_real));
-        rdg__k_ab(P, dp, d, w->ta, w->vp, w->tb);
+        rdg__k_ab(P, dp, dp, d, w->ta, w->vp, w->tb);
         for (p = 0; p < P; ++p) {
             rdg_real *row = JE + (b0 + p - ds) * d, lb = w->lam[b0 + p];
             const rdg_real *s = w->tb + p * dp;
@@ -4514,6 +4516,52 @@ RDG__PRIVATE void rdg__je(const rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q
         for (j = 0; j < d; ++j) s += w->V[i * d + j] * w->qt[j];
         q[i] = ((as * s) * as) * as;
     }
+}
+
+/* LM's JE and q from the whole frame when the normal space is at most half of it (2 (d - d*)
+   columns fit in dp; the MNIST tables' d* = 16 and 25 at d = 32). rdg__jac's row
+   M_b = sum_n w_n (v_b.c_n) z_nb ct_n, z_nb = sum_{a < d*} (v_a.g) (v_a.c_n) / (mu_b - mu_a),
+   is the third-moment tensor sum_n w_n c_n c_n c_n taken at v_b and at
+   y_b = sum_{a < d*} (v_a.g) v_a / (mu_b - mu_a) (it is linear in each slot: z_nb = y_b.c_n),
+   so that V M_b = sum_n w_n (v_b.c_n) (y_b.c_n) c_n needs no rotation into the eigenbasis:
+   per kept point the 2 (d - d*) projections and d - d* + 1 rows of outer products (the last
+   for q = grad lam_{d*+1} = (a/s^2)^3 sum_n w_n (v_d*.c_n)^2 c_n), where rdg__jac takes
+   d + d* + (d - d*) rows of d (d* = 25, d = 32: 768 multiply-adds a point against 2048).
+   Rows of JE: lam_b v_b + (a/s^2) V M_b, as rdg__je's. Returns 0 when the frame is unresolved. */
+RDG__PRIVATE int rdg__jac_nrm(const rdg_gmm *g, rdg__ws *w, size_t ds, rdg_real *JE, rdg_real *q) {
+    size_t d = w->d, dp = w->dp, k = d - ds, nc = rdg__pad(2 * k), i, j, a, k0;
+    rdg_real as = w->a / w->s2, *B = w->vp, *y = w->zz;
+    if (!rdg__frame_ok(w, ds)) return 0;
+    /* B (d rows, dp apart) = [v_d* .. v_{d-1}, y_d* .. y_{d-1}, 0 ..] */
+    for (i = 0; i < d; ++i) {
+        for (j = 0; j < k; ++j) B[i * dp + j] = w->V[i * d + ds + j];
+        for (j = 2 * k; j < dp; ++j) B[i * dp + j] = 0;
+    }
+    for (j = 0; j < k; ++j) {
+        for (a = 0; a < ds; ++a) y[a] = w->gt[a] / (w->mu[ds + j] - w->mu[a]);
+        for (i = 0; i < d; ++i) B[i * dp + k + j] = rdg__dot(w->V + i * d, y, ds);
+    }
+    for (i = (ds - 1) * dp; i < dp * dp; ++i) w->acc[i] = 0;
+    for (k0 = 0; k0 < w->nk; k0 += RDG__TILE) {
+        size_t P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE, p;
+        for (p = 0; p < P; ++p) rdg__centred(g, w, k0 + p, w->ta + p * dp);
+        rdg__k_ab(P, dp, nc, d, w->ta, B, w->tb);           /* (v_b.c_n, y_b.c_n) */
+        for (p = 0; p < P; ++p) {
+            const rdg_real *pr = w->tb + p * dp;
+            rdg_real *u = w->tc + p * dp, wk = w->w[k0 + p];
+            u[ds - 1] = wk * (pr[0] * pr[0]);
+            for (j = 0; j < k; ++j) u[ds + j] = wk * (pr[j] * pr[k + j]);
+            for (j = d; j < dp; ++j) u[j] = 0;
+        }
+        rdg__k_atb(P, dp, ds - 1, w->tc, w->ta, w->acc, 0);  /* rows d* - 1 ..: sum_n u_n c_n^T */
+    }
+    for (j = 0; j < k; ++j) {
+        rdg_real *row = JE + j * d, lb = w->lam[ds + j];
+        const rdg_real *m = w->acc + (ds + j) * dp;
+        for (i = 0; i < d; ++i) row[i] = lb * w->V[i * d + ds + j] + as * m[i];
+    }
+    if (q) for (i = 0; i < d; ++i) q[i] = ((as * w->acc[(ds - 1) * dp + i]) * as) * as;
+    return 1;
 }
 
 /* LM's Jacobian from the tangent frame alone (rdg__frame_tan with d* + 1 vectors: v_a, a < d*,
@@ -4824,6 +4872,7 @@ RDG__PRIVATE void rdg__report(const rdg__popts *po, const rdg__ws *w, const rdg_
 RDG__PRIVATE int rdg__lm_jac(const rdg_gmm *g, rdg__ws *w, size_t ds, int tan, rdg_real *JE,
                              rdg_real *q, rdg_real *rE) {
     if (tan) return rdg__jac_tan(g, w, ds, JE, q, rE);
+    if (rdg__pad(2 * (w->d - ds)) <= w->dp) return rdg__jac_nrm(g, w, ds, JE, q);
     if (!rdg__jac(g, w, ds, 0)) return 0;
     rdg__je(w, ds, JE, q);
     return 1;

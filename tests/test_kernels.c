@@ -116,9 +116,18 @@ static void kernels(void) {
                 rdg_real V[64 * 72];
                 memset(V, 0, sizeof V);
                 for (i = 0; i < d; ++i) fill(&r, V + i * dp, d, 1.0);
-                rdg__k_ab_ref(cnt, dp, d, A, V, out1);
-                rdg__k_ab_simd(cnt, dp, d, A, V, out2);
-                CHECK(rel(out2, out1, cnt * dp) <= 1e-14, "ab simd vs ref (d %zu, cnt %zu)", d, cnt);
+                size_t nc, ncs[2];
+                ncs[0] = dp; ncs[1] = rdg__pad((d + 1) / 2);   /* all columns; about half */
+                for (nc = 0; nc < 2; ++nc) {
+                    size_t ko;
+                    for (ko = 0; ko < cnt * dp; ++ko) out1[ko] = out2[ko] = (rdg_real)ko;   /* past nc: kept */
+                    rdg__k_ab_ref(cnt, dp, ncs[nc], d, A, V, out1);
+                    rdg__k_ab_simd(cnt, dp, ncs[nc], d, A, V, out2);
+                    CHECK(rel(out2, out1, cnt * dp) <= 1e-14, "ab simd vs ref (d %zu, cnt %zu, nc %zu)", d, cnt, ncs[nc]);
+                    for (ko = 0; ko < cnt * dp; ++ko)
+                        if (ko % dp >= ncs[nc] && out2[ko] != (rdg_real)ko) break;
+                    CHECK(ko == cnt * dp, "ab simd wrote past nc %zu (d %zu, cnt %zu)", ncs[nc], d, cnt);
+                }
             }
             {   /* dots of the rows with a padded vector */
                 rdg_real v[72], d1[64], d2[64];
@@ -839,6 +848,57 @@ static void jac_tan(void) {
     CHECK(bad == 0, "jac_tan: %zu of %zu cases differ", bad, cases);
 }
 
+/* The normal-space Jacobian (rdg__jac_nrm, the third-moment form) against the eigenvector form
+   (rdg__jac, rdg__je) in the same frame: JE row by row and q, for every d* whose 2 (d - d*)
+   columns fit in the padded width, and a case (d* = d - 1, one normal row) at the edge. */
+static void jac_nrm(void) {
+    static const size_t dims[] = {4, 16, 32, 33};
+    static const double ts[] = {0.05, 0.3, 1.0};
+    rdg_rng r;
+    size_t id, it, ds, i, j, cases = 0, bad = 0;
+    double worst = 0;
+    rdg_rng_init(&r, 9, 0);
+    for (id = 0; id < 4; ++id) for (it = 0; it < 3; ++it) for (ds = 1; ds < dims[id]; ++ds) {
+        size_t d = dims[id], N = 50 + 40 * id, k = d - ds;
+        rdg_real *X, *y, *JE1, *JE2, *q1, *q2;
+        rdg_gmm g;
+        rdg__ws w;
+        double jmax = 0, dj = 0, qmax = 0, dq = 0;
+        int ok1, ok2;
+        if (rdg__pad(2 * k) > rdg__pad(d)) continue;
+        X = (rdg_real *)malloc(N * d * sizeof(rdg_real)); y = (rdg_real *)malloc(d * sizeof(rdg_real));
+        JE1 = (rdg_real *)malloc(k * d * sizeof(rdg_real)); JE2 = (rdg_real *)malloc(k * d * sizeof(rdg_real));
+        q1 = (rdg_real *)malloc(d * sizeof(rdg_real)); q2 = (rdg_real *)malloc(d * sizeof(rdg_real));
+        if (!X || !y || !JE1 || !JE2 || !q1 || !q2) { CHECK(0, "alloc"); return; }
+        for (i = 0; i < N * d; ++i) X[i] = rdg_rng_normal(&r) / (rdg_real)(1 + i % d);   /* spread spectrum */
+        rdg_gmm_init(&g, X, N, d);
+        for (j = 0; j < d; ++j) y[j] = X[j] * (rdg_real)0.8 + (rdg_real)0.2 * rdg_rng_normal(&r);
+        rdg__ws_alloc(&w, N, d);
+        rdg_ou((rdg_real)ts[it], &w.a, &w.s2);
+        rdg__eval(&g, y, &w, 1);
+        rdg__frame(&w);
+        rdg__resid(&w, ds, NULL, NULL);
+        ok1 = rdg__jac(&g, &w, ds, 0);
+        if (ok1) rdg__je(&w, ds, JE1, q1);
+        ok2 = rdg__jac_nrm(&g, &w, ds, JE2, q2);
+        ++cases;
+        if (ok1 != ok2) { ++bad; printf("  jac_nrm d %zu d* %zu: resolved %d vs %d\n", d, ds, ok2, ok1); }
+        if (ok1 && ok2) {
+            for (i = 0; i < k * d; ++i) { jmax = fmax(jmax, fabs((double)JE1[i])); dj = fmax(dj, fabs((double)(JE1[i] - JE2[i]))); }
+            for (i = 0; i < d; ++i) { qmax = fmax(qmax, fabs((double)q1[i])); dq = fmax(dq, fabs((double)(q1[i] - q2[i]))); }
+            worst = fmax(worst, fmax(dj / jmax, qmax > 0 ? dq / qmax : 0));
+            if (!(dj <= 1e-10 * jmax) || !(dq <= 1e-10 * qmax)) {
+                ++bad;
+                printf("  jac_nrm d %zu t %g d* %zu: JE %.3g, q %.3g relative\n", d, ts[it], ds, dj / jmax, dq / qmax);
+            }
+        }
+        rdg__ws_free(&w);
+        free(X); free(y); free(JE1); free(JE2); free(q1); free(q2);
+    }
+    printf("  jac_nrm: %zu cases, worst relative difference from the eigenvector form %.3g\n", cases, worst);
+    CHECK(cases > 20 && bad == 0, "jac_nrm: %zu of %zu cases differ", bad, cases);
+}
+
 /* rdg__k_compact (vector compress on AVX-512, a permutation table on AVX2, scalar elsewhere) against the loop it must equal:
    kept count, first index of the maximum, the kept values and indices in order; lengths around
    the vector width, densities from none to all kept, with and without a source index list,
@@ -1005,5 +1065,6 @@ int main(void) {
     frame_warm(17);
     frame_warm(24);
     jac_tan();
+    jac_nrm();
     RDG_TEST_END("test_kernels");
 }
