@@ -6447,22 +6447,59 @@ RDG__PRIVATE int rdg__rf_ok(const rdg_rfnn *rf) {
         && rdg__isfinite(rf->T) && rf->T > 0;
 }
 
-/* c = U e(t) + b (M entries); e is 2 nfreq + 1 scratch. */
+/* c = U e(t) + b (M entries); e is 2 nfreq + 1 scratch. The model evaluates this at every
+   call (M (2 nfreq + 1) = 514k multiply-adds for the paper's width 2000 and 128 frequencies),
+   and a single running sum per row, one dependent multiply-add per entry without contraction,
+   was most of the RFNN sampling time: in the SIMD build four rows at a time, two vector
+   accumulators each (eight FMA chains), the row's last E mod 2 VW entries added in order;
+   rdg__dot per row otherwise. */
 RDG__PRIVATE void rdg__rf_shift(const rdg_rfnn *rf, rdg_real t, rdg_real *c, rdg_real *e) {
-    size_t j, l, E = 2 * rf->nfreq + 1;
+    size_t j = 0, E = 2 * rf->nfreq + 1;
     (void)rdg_embed_fourier(t, rf->T, rf->nfreq, e);   /* arguments checked by the callers */
-    for (j = 0; j < rf->M; ++j) {
-        const rdg_real *u = rf->U + j * E;
-        rdg_real s = 0;
-        for (l = 0; l < E; ++l) s += u[l] * e[l];
-        c[j] = s + rf->b[j];
+#if RDG__VW > 1
+    {
+        size_t E2 = E / (2 * RDG__VW) * (2 * RDG__VW), l;
+        for (; j + 4 <= rf->M; j += 4) {
+            const rdg_real *u0 = rf->U + j * E, *u1 = u0 + E, *u2 = u1 + E, *u3 = u2 + E;
+            rdg__v a0 = RDG__VSET(0.0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+            rdg_real s0, s1, s2, s3;
+            for (l = 0; l < E2; l += 2 * RDG__VW) {
+                rdg__v e0 = RDG__VLD(e + l), e1 = RDG__VLD(e + l + RDG__VW);
+                a0 = RDG__VFMA(RDG__VLD(u0 + l), e0, a0); a1 = RDG__VFMA(RDG__VLD(u0 + l + RDG__VW), e1, a1);
+                b0 = RDG__VFMA(RDG__VLD(u1 + l), e0, b0); b1 = RDG__VFMA(RDG__VLD(u1 + l + RDG__VW), e1, b1);
+                c0 = RDG__VFMA(RDG__VLD(u2 + l), e0, c0); c1 = RDG__VFMA(RDG__VLD(u2 + l + RDG__VW), e1, c1);
+                d0 = RDG__VFMA(RDG__VLD(u3 + l), e0, d0); d1 = RDG__VFMA(RDG__VLD(u3 + l + RDG__VW), e1, d1);
+            }
+            s0 = rdg__vsum(RDG__VADD(a0, a1)); s1 = rdg__vsum(RDG__VADD(b0, b1));
+            s2 = rdg__vsum(RDG__VADD(c0, c1)); s3 = rdg__vsum(RDG__VADD(d0, d1));
+            for (l = E2; l < E; ++l) { s0 += u0[l] * e[l]; s1 += u1[l] * e[l]; s2 += u2[l] * e[l]; s3 += u3[l] * e[l]; }
+            c[j] = s0 + rf->b[j]; c[j + 1] = s1 + rf->b[j + 1]; c[j + 2] = s2 + rf->b[j + 2]; c[j + 3] = s3 + rf->b[j + 3];
+        }
     }
+#endif
+    for (; j < rf->M; ++j) c[j] = rdg__dot(rf->U + j * E, e, E) + rf->b[j];
 }
 
-/* phi (M) of one point x (d) given c = U e(t) + b. */
-RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi) {
+/* phi (M) of one point x (d) given c = U e(t) + b. wt (d x M, W transposed, or NULL): the
+   same sums z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (the model's
+   features were a scalar loop with a d-long inner loop: half of the RFNN sampling time). */
+RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi,
+                               const rdg_real *wt) {
     size_t j, k, d = rf->d, M = rf->M;
     rdg_real sc = RDG__R(1.0) / RDG__SQRT((rdg_real)M);
+    if (wt) {
+        for (j = 0; j < M; ++j) phi[j] = c[j];
+        for (k = 0; k < d; ++k) {
+            const rdg_real *wk = wt + k * M;
+            rdg_real xk = x[k];
+            for (j = 0; j < M; ++j) phi[j] += wk[j] * xk;
+        }
+        for (j = 0; j < M; ++j) {         /* the same values as below, without a branch */
+            rdg_real z = phi[j];
+            phi[j] = (z > 0 ? z : RDG__R(0.0)) * sc;
+        }
+        return;
+    }
     for (j = 0; j < M; ++j) {
         const rdg_real *w = rf->W + j * d;
         rdg_real z = c[j];
@@ -6509,35 +6546,39 @@ RDGDEF void rdg_rfnn_free(rdg_rfnn *rf) {
     memset(rf, 0, sizeof *rf);
 }
 
-/* Shared by features and the model: checks and the per-call scratch (c, e, nth rows of phi). */
+/* Shared by features and the model: checks and the per-call scratch: c (M), e (E), nth rows of
+   phi (M each), W transposed (d x M, for rdg__rf_feat; *wt points to it). */
 RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
-                                      int nth, rdg_real **scratch) {
+                                      int nth, rdg_real **scratch, rdg_real **wt) {
     int ok = 1;
-    size_t E;
-    *scratch = NULL;
+    size_t E, M = rf ? rf->M : 0, d = rf ? rf->d : 0, j, k, len;
+    *scratch = NULL; *wt = NULL;
     if (!rdg__rf_ok(rf) || !x || B == 0 || !rdg__t_ok(t)) return RDG_ERR_INVALID;
-    rdg__mul(B, rf->M, &ok);
-    rdg__mul(B, rf->d, &ok);
-    if (!ok || B > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
-    if (!rdg__allfinite(x, B * rf->d)) return RDG_ERR_NONFINITE;
+    rdg__mul(B, M, &ok);
+    rdg__mul(B, d, &ok);
     E = 2 * rf->nfreq + 1;
-    *scratch = (rdg_real *)rdg__alloc(rf->M * ((size_t)nth + 1) + E, sizeof(rdg_real));
+    len = rdg__mul(M, (size_t)nth + 1 + d, &ok) + E;
+    if (!ok || len < E || B > (size_t)INT_MAX) return RDG_ERR_OVERFLOW;
+    if (!rdg__allfinite(x, B * d)) return RDG_ERR_NONFINITE;
+    *scratch = (rdg_real *)rdg__alloc(len, sizeof(rdg_real));
     if (!*scratch) return RDG_ERR_NOMEM;
-    rdg__rf_shift(rf, t, *scratch, *scratch + rf->M);
+    *wt = *scratch + M * ((size_t)nth + 1) + E;
+    for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
+    rdg__rf_shift(rf, t, *scratch, *scratch + M);
     return RDG_OK;
 }
 
 RDGDEF rdg_status rdg_rfnn_features(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
                                     rdg_real *phi) {
-    rdg_real *c;
+    rdg_real *c, *wt;
     rdg_status st;
     int ib;
     if (!phi) return RDG_ERR_INVALID;
-    st = rdg__rf_begin(rf, t, x, B, 0, &c);
+    st = rdg__rf_begin(rf, t, x, B, 0, &c, &wt);
     if (st != RDG_OK) return st;
     RDG__OMP(parallel for schedule(static) if (B * rf->M > 65536))
     for (ib = 0; ib < (int)B; ++ib)
-        rdg__rf_feat(rf, c, x + (size_t)ib * rf->d, phi + (size_t)ib * rf->M);
+        rdg__rf_feat(rf, c, x + (size_t)ib * rf->d, phi + (size_t)ib * rf->M, wt);
     rdg_free(c);
     return RDG_OK;
 }
@@ -6546,17 +6587,17 @@ RDGDEF rdg_status rdg_rfnn_features(const rdg_rfnn *rf, rdg_real t, const rdg_re
 RDG__PRIVATE rdg_status rdg__rf_eval(const void *self, rdg_real t, const rdg_real *x, size_t B,
                                      rdg_real *out) {
     const rdg_rfnn *rf = (const rdg_rfnn *)self;
-    rdg_real *c;
+    rdg_real *c, *wt;
     rdg_status st;
     int ib, nth = rdg__nthreads(B);
     if (!out) return RDG_ERR_INVALID;
-    st = rdg__rf_begin(rf, t, x, B, nth, &c);
+    st = rdg__rf_begin(rf, t, x, B, nth, &c, &wt);
     if (st != RDG_OK) return st;
     RDG__OMP(parallel for schedule(static) num_threads(nth) if (B * rf->M > 65536))
     for (ib = 0; ib < (int)B; ++ib) {
         size_t b = (size_t)ib, i, M = rf->M, d = rf->d;
         rdg_real *phi = c + M + 2 * rf->nfreq + 1 + (size_t)rdg__thread_id() * M;
-        rdg__rf_feat(rf, c, x + b * d, phi);
+        rdg__rf_feat(rf, c, x + b * d, phi, wt);
         for (i = 0; i < d; ++i) out[b * d + i] = rdg__dot4(rf->A + i * M, phi, M);
     }
     rdg_free(c);
@@ -6728,7 +6769,7 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
     rdg__dmm_plan p;
     rdg_status st;
     rdg_real *base, *X0 = NULL, *XT = NULL, *CT = NULL, *PS = NULL, *QS = NULL, *WS = NULL, *EM = NULL;
-    rdg_real *crow, *lex;
+    rdg_real *crow, *lex, *WT;
     size_t M, d, MM, tot, npn, q0, ns, SC = 256, i, j;
     int ok = 1, eig;
     if (!q) return RDG_ERR_INVALID;
@@ -6739,6 +6780,7 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
     M = rf->M; d = rf->d;
     MM = rdg__mul(M, M, &ok);
     tot = rdg__mul(2, MM, &ok);
+    rdg__mul(4, rdg__mul(d, M, &ok), &ok);          /* d M below, 2 d M in tot: no wrap */
     tot += 2 * d * M + M + 2 * d;
     if (!ok || tot < MM) { rdg__dmm_plan_free(&p); return RDG_ERR_OVERFLOW; }
     base = (rdg_real *)rdg__alloc(tot, sizeof(rdg_real));
@@ -6746,7 +6788,7 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
     if (npn > p.nq) npn = p.nq;
     ns = npn * p.nper;                             /* samples per group */
     X0 = (rdg_real *)rdg__alloc(ns * d, 2 * sizeof(rdg_real));
-    CT = (rdg_real *)rdg__alloc(npn * M + 2 * rf->nfreq + 1, sizeof(rdg_real));
+    CT = (rdg_real *)rdg__alloc(npn * M + 2 * rf->nfreq + 1 + d * M, sizeof(rdg_real));   /* + W^T */
     PS = (rdg_real *)rdg__alloc(SC * M, 2 * sizeof(rdg_real));
     WS = (rdg_real *)rdg__alloc(ns, sizeof(rdg_real));
     if (!base || !X0 || !CT || !PS || !WS) {
@@ -6754,7 +6796,8 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
         rdg__dmm_plan_free(&p);
         return RDG_ERR_NOMEM;
     }
-    XT = X0 + ns * d; QS = PS + SC * M; EM = CT + npn * M;
+    XT = X0 + ns * d; QS = PS + SC * M; EM = CT + npn * M; WT = EM + 2 * rf->nfreq + 1;
+    for (i = 0; i < M; ++i) for (j = 0; j < d; ++j) WT[j * M + i] = rf->W[i * d + j];
     q->d = d; q->M = M;
     q->K = base; q->kvec = base + MM; q->B = q->kvec + MM; q->Ainf = q->B + d * M;
     q->kval = q->Ainf + d * M;
@@ -6781,7 +6824,7 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
             RDG__OMP(parallel for schedule(static))
             for (is = 0; is < (int)sc; ++is) {
                 size_t s = s0 + (size_t)is, node = s / p.nper;
-                rdg__rf_feat(rf, CT + node * M, XT + s * d, PS + (size_t)is * M);
+                rdg__rf_feat(rf, CT + node * M, XT + s * d, PS + (size_t)is * M, WT);
             }
             rdg__rf_slab(q, PS, QS, WS + s0, X0 + s0 * d, sc, crow);
         }

@@ -899,6 +899,42 @@ static void jac_nrm(void) {
     CHECK(cases > 20 && bad == 0, "jac_nrm: %zu of %zu cases differ", bad, cases);
 }
 
+/* The RFNN's per-call helpers: c = U e(t) + b (rdg__rf_shift, vector rows in the SIMD build)
+   against a long-double sum, for widths around the four-row blocks and embeddings around the
+   vector length; the features from W transposed (the model's and rdg_rfnn_features' loop over
+   j) bit for bit against the row loop (rdg_rf_quad_build's before), including z <= 0. */
+static void rf_helpers(void) {
+    static const size_t Ms[] = {1, 3, 4, 5, 9, 64};
+    static const size_t nfs[] = {1, 2, 3, 4, 7, 128};
+    size_t im, inf, bad = 0, cases = 0;
+    double worst = 0;
+    for (im = 0; im < 6; ++im) for (inf = 0; inf < 6; ++inf) {
+        rdg_rfnn rf;
+        size_t M = Ms[im], nf = nfs[inf], E = 2 * nf + 1, j, l, k, d = 3;
+        rdg_real *c = (rdg_real *)malloc(M * sizeof(rdg_real)), *e = (rdg_real *)malloc(E * sizeof(rdg_real));
+        rdg_real *wt = (rdg_real *)malloc(d * M * sizeof(rdg_real)), *p1 = (rdg_real *)malloc(M * sizeof(rdg_real));
+        rdg_real *p2 = (rdg_real *)malloc(M * sizeof(rdg_real)), x[3] = {(rdg_real)0.3, (rdg_real)-1.1, (rdg_real)0.7};
+        if (!c || !e || !wt || !p1 || !p2 || rdg_rfnn_init(&rf, d, M, nf, 10, 5 + im) != RDG_OK) { CHECK(0, "alloc"); return; }
+        rdg__rf_shift(&rf, (rdg_real)0.37, c, e);
+        for (j = 0; j < M; ++j) {
+            long double s = 0, a = 0;
+            for (l = 0; l < E; ++l) { s += (long double)rf.U[j * E + l] * e[l]; a += fabsl((long double)rf.U[j * E + l] * e[l]); }
+            s += rf.b[j]; a += fabsl((long double)rf.b[j]);
+            worst = fmax(worst, (double)(fabsl(c[j] - s) / a));
+            if (fabsl(c[j] - s) > 4 * (long double)E * RDG__EPS * a) { ++bad; printf("  rf_shift M %zu nfreq %zu row %zu: %.3g\n", M, nf, j, (double)fabsl(c[j] - s)); }
+        }
+        for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) wt[k * M + j] = rf.W[j * d + k];
+        rdg__rf_feat(&rf, c, x, p1, NULL);
+        rdg__rf_feat(&rf, c, x, p2, wt);
+        for (j = 0; j < M; ++j) if (memcmp(p1 + j, p2 + j, sizeof(rdg_real)) != 0) { ++bad; printf("  rf_feat M %zu: phi_%zu %.17g vs %.17g\n", M, j, (double)p1[j], (double)p2[j]); break; }
+        ++cases;
+        rdg_rfnn_free(&rf);
+        free(c); free(e); free(wt); free(p1); free(p2);
+    }
+    printf("  rf helpers: %zu cases, rf_shift worst error %.3g of the sum of |terms|\n", cases, worst);
+    CHECK(bad == 0, "rf helpers: %zu failures", bad);
+}
+
 /* rdg__k_compact (vector compress on AVX-512, a permutation table on AVX2, scalar elsewhere) against the loop it must equal:
    kept count, first index of the maximum, the kept values and indices in order; lengths around
    the vector width, densities from none to all kept, with and without a source index list,
@@ -1066,5 +1102,6 @@ int main(void) {
     frame_warm(24);
     jac_tan();
     jac_nrm();
+    rf_helpers();
     RDG_TEST_END("test_kernels");
 }
