@@ -6480,9 +6480,11 @@ RDG__PRIVATE void rdg__rf_shift(const rdg_rfnn *rf, rdg_real t, rdg_real *c, rdg
     for (; j < rf->M; ++j) c[j] = rdg__dot(rf->U + j * E, e, E) + rf->b[j];
 }
 
-/* phi (M) of one point x (d) given c = U e(t) + b. wt (d x M, W transposed, or NULL): the
-   same sums z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (the model's
-   features were a scalar loop with a d-long inner loop: half of the RFNN sampling time). */
+/* phi (M) of one point x (d) given c = U e(t) + b. wt (d x M, W transposed): the sums
+   z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (the row loop below,
+   a d-long inner loop and a branch per feature, was half of the RFNN sampling time). Every
+   caller passes wt; the row loop (wt NULL) is the reference tests/test_kernels.c holds it to,
+   bit for bit. */
 RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi,
                                const rdg_real *wt) {
     size_t j, k, d = rf->d, M = rf->M;
