@@ -6482,9 +6482,9 @@ RDG__PRIVATE void rdg__rf_shift(const rdg_rfnn *rf, rdg_real t, rdg_real *c, rdg
 
 /* phi (M) of one point x (d) given c = U e(t) + b. wt (d x M, W transposed): the sums
    z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (the row loop below,
-   a d-long inner loop and a branch per feature, was half of the RFNN sampling time). Every
-   caller passes wt; the row loop (wt NULL) is the reference tests/test_kernels.c holds it to,
-   bit for bit. */
+   a d-long inner loop and a branch per feature, was half of the RFNN sampling time). The row
+   loop (wt NULL) serves calls of 1-3 points, where the transposed copy would cost more than
+   it saves; tests/test_kernels.c holds the two to the same bits. */
 RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi,
                                const rdg_real *wt) {
     size_t j, k, d = rf->d, M = rf->M;
@@ -6549,7 +6549,8 @@ RDGDEF void rdg_rfnn_free(rdg_rfnn *rf) {
 }
 
 /* Shared by features and the model: checks and the per-call scratch: c (M), e (E), nth rows of
-   phi (M each), W transposed (d x M, for rdg__rf_feat; *wt points to it). */
+   phi (M each), W transposed (d x M, for rdg__rf_feat; *wt points to it, or is NULL for
+   fewer than 4 points). */
 RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
                                       int nth, rdg_real **scratch, rdg_real **wt) {
     int ok = 1;
@@ -6564,8 +6565,10 @@ RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_
     if (!rdg__allfinite(x, B * d)) return RDG_ERR_NONFINITE;
     *scratch = (rdg_real *)rdg__alloc(len, sizeof(rdg_real));
     if (!*scratch) return RDG_ERR_NOMEM;
-    *wt = *scratch + M * ((size_t)nth + 1) + E;
-    for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
+    if (B >= 4) {        /* the copy (M d) pays for itself over a few points; the same bits */
+        *wt = *scratch + M * ((size_t)nth + 1) + E;
+        for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
+    }
     rdg__rf_shift(rf, t, *scratch, *scratch + M);
     return RDG_OK;
 }
