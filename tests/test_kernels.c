@@ -935,6 +935,46 @@ static void rf_helpers(void) {
     CHECK(bad == 0, "rf helpers: %zu failures", bad);
 }
 
+/* The RFNN Gram block kernel (rdg__rf_kblk, SIMD builds) against rdg__rf_k44's 4 x 4 blocks on
+   the same slab: blocks with whole and partial four-row tiles, to 1e-14 of the sum of |terms|;
+   entries outside the block untouched. */
+static void rf_kblk(void) {
+#if RDG__VW > 1
+    static const size_t Ms[] = {2 * RDG__VW, 6 * RDG__VW, 72};
+    static const size_t scs[] = {1, 7, 33};
+    rdg_rng r;
+    size_t im, is, bad = 0, cases = 0;
+    double worst = 0;
+    rdg_rng_init(&r, 31, 0);
+    for (im = 0; im < 3; ++im) for (is = 0; is < 3; ++is) {
+        /* rows 1 .. M - 2 (whole and partial four-row tiles), an unaligned run of columns */
+        size_t M = Ms[im], sc = scs[is], i, j, i0 = 1, i1 = M - 1, nj = 2 * RDG__VW * (M / (4 * RDG__VW) ? M / (4 * RDG__VW) : 1);
+        size_t j0 = (M - nj) / 2, jj;
+        rdg_real *P = (rdg_real *)malloc(sc * M * sizeof(rdg_real)), *Q = (rdg_real *)malloc(sc * M * sizeof(rdg_real));
+        rdg_real *K1 = (rdg_real *)malloc(M * M * sizeof(rdg_real)), *K2 = (rdg_real *)malloc(M * M * sizeof(rdg_real));
+        double *ab = (double *)calloc(M * M, sizeof(double));
+        if (!P || !Q || !K1 || !K2 || !ab) { CHECK(0, "alloc"); return; }
+        for (i = 0; i < sc * M; ++i) { P[i] = rdg_rng_normal(&r); Q[i] = rdg_rng_normal(&r); }
+        for (i = 0; i < M * M; ++i) K1[i] = K2[i] = (rdg_real)(i % 5);
+        rdg__rf_kblk(P, Q, M, sc, i0, i1, j0, nj, K2, M);
+        for (i = i0; i < i1; ++i) for (jj = j0; jj < j0 + nj; ++jj) {
+            rdg__rf_k44(P, Q, M, sc, i, 1, jj, 1, K1, M);        /* one entry: the plain sum */
+            for (j = 0; j < sc; ++j) ab[i * M + jj] += fabs((double)P[j * M + i] * (double)Q[j * M + jj]);
+            ab[i * M + jj] += (double)((i * M + jj) % 5);
+        }
+        for (i = 0; i < M * M; ++i) {
+            double df = fabs((double)(K1[i] - K2[i]));
+            if (ab[i] > 0) worst = fmax(worst, df / ab[i]);
+            if ((ab[i] == 0 && df != 0) || df > 1e-14 * ab[i]) { ++bad; break; }
+        }
+        ++cases;
+        free(P); free(Q); free(K1); free(K2); free(ab);
+    }
+    printf("  rf_kblk: %zu cases, worst %.3g of the sum of |terms|\n", cases, worst);
+    CHECK(bad == 0, "rf_kblk: %zu of %zu cases differ from the plain sums", bad, cases);
+#endif
+}
+
 /* rdg__k_compact (vector compress on AVX-512, a permutation table on AVX2, scalar elsewhere) against the loop it must equal:
    kept count, first index of the maximum, the kept values and indices in order; lengths around
    the vector width, densities from none to all kept, with and without a source index list,
@@ -1103,5 +1143,6 @@ int main(void) {
     jac_tan();
     jac_nrm();
     rf_helpers();
+    rf_kblk();
     RDG_TEST_END("test_kernels");
 }
