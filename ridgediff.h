@@ -1929,6 +1929,11 @@ RDG__PRIVATE void rdg__k_wsum_simd(const rdg_real *X, size_t d, const size_t *id
 #define RDG__R1LD(q) rdg__v c##q = RDG__VLD(c + q * dp)
 #define RDG__R1FMA(q) c##q = RDG__VFMA(RDG__VSET(a[q]), b, c##q)
 #define RDG__R1ST(q) RDG__VST(c + q * dp, c##q)
+/* row q (ld apart) of a tile of two vectors of columns at c: load; one step, the broadcast of
+   a[q] (into s) against b0, b1; store */
+#define RDG__R2LD(q, ld) rdg__v c##q##0 = RDG__VLD(c + q * (ld)), c##q##1 = RDG__VLD(c + q * (ld) + RDG__VW)
+#define RDG__R2FMA(q) s = RDG__VSET(a[q]); c##q##0 = RDG__VFMA(s, b0, c##q##0); c##q##1 = RDG__VFMA(s, b1, c##q##1)
+#define RDG__R2ST(q, ld) RDG__VST(c + q * (ld), c##q##0); RDG__VST(c + q * (ld) + RDG__VW, c##q##1)
 /* 8 rows x 1 vector of columns per register tile: one vector load of B and 8 broadcasts of A
    feed 8 independent FMA chains. */
 RDG__PRIVATE void rdg__k_atb_8x1(size_t P, size_t dp, const rdg_real *A, const rdg_real *B, rdg_real *acc,
@@ -2016,32 +2021,25 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
             RDG__R1ST(0); RDG__R1ST(1); RDG__R1ST(2); RDG__R1ST(3);
             i += 4;
         }
-        /* row q of a tile: load, one step (broadcast a[q] against b0, b1), store */
-#  define RDG__R2LD(q) rdg__v c##q##0 = RDG__VLD(c + q * dp), c##q##1 = RDG__VLD(c + q * dp + 4)
-#  define RDG__R2FMA(q) s = RDG__VSET(a[q]); c##q##0 = RDG__VFMA(s, b0, c##q##0); c##q##1 = RDG__VFMA(s, b1, c##q##1)
-#  define RDG__R2ST(q) RDG__VST(c + q * dp, c##q##0); RDG__VST(c + q * dp + 4, c##q##1)
 #  define RDG__R2STEP(body) const rdg_real *a = A + p * dp + i; \
                 rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s; \
                 RDG__INREG(b0); RDG__INREG(b1); body
         for (; i + 6 <= dp; i += 6) {
             rdg_real *c = acc + i * dp + v;
-            RDG__R2LD(0); RDG__R2LD(1); RDG__R2LD(2); RDG__R2LD(3); RDG__R2LD(4); RDG__R2LD(5);
+            RDG__R2LD(0, dp); RDG__R2LD(1, dp); RDG__R2LD(2, dp); RDG__R2LD(3, dp); RDG__R2LD(4, dp); RDG__R2LD(5, dp);
             for (p = 0; p < P; ++p) {
                 RDG__R2STEP(RDG__R2FMA(0); RDG__R2FMA(1); RDG__R2FMA(2); RDG__R2FMA(3); RDG__R2FMA(4); RDG__R2FMA(5);)
             }
-            RDG__R2ST(0); RDG__R2ST(1); RDG__R2ST(2); RDG__R2ST(3); RDG__R2ST(4); RDG__R2ST(5);
+            RDG__R2ST(0, dp); RDG__R2ST(1, dp); RDG__R2ST(2, dp); RDG__R2ST(3, dp); RDG__R2ST(4, dp); RDG__R2ST(5, dp);
         }
         for (; i + 4 <= dp; i += 4) {
             rdg_real *c = acc + i * dp + v;
-            RDG__R2LD(0); RDG__R2LD(1); RDG__R2LD(2); RDG__R2LD(3);
+            RDG__R2LD(0, dp); RDG__R2LD(1, dp); RDG__R2LD(2, dp); RDG__R2LD(3, dp);
             for (p = 0; p < P; ++p) {
                 RDG__R2STEP(RDG__R2FMA(0); RDG__R2FMA(1); RDG__R2FMA(2); RDG__R2FMA(3);)
             }
-            RDG__R2ST(0); RDG__R2ST(1); RDG__R2ST(2); RDG__R2ST(3);
+            RDG__R2ST(0, dp); RDG__R2ST(1, dp); RDG__R2ST(2, dp); RDG__R2ST(3, dp);
         }
-#  undef RDG__R2LD
-#  undef RDG__R2FMA
-#  undef RDG__R2ST
 #  undef RDG__R2STEP
         for (; i < dp; ++i) {
             rdg_real *c = acc + i * dp + v;
@@ -6480,33 +6478,24 @@ RDG__PRIVATE void rdg__rf_shift(const rdg_rfnn *rf, rdg_real t, rdg_real *c, rdg
     for (; j < rf->M; ++j) c[j] = rdg__dot(rf->U + j * E, e, E) + rf->b[j];
 }
 
-/* phi (M) of one point x (d) given c = U e(t) + b. wt (d x M, W transposed): the sums
-   z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (the row loop below,
-   a d-long inner loop and a branch per feature, was half of the RFNN sampling time). The row
-   loop (wt NULL) serves calls of 1-3 points, where the transposed copy would cost more than
-   it saves; tests/test_kernels.c holds the two to the same bits. */
+/* phi (M) of one point x (d) given c = U e(t) + b and wt = W transposed (d x M): the sums
+   z_j = (c_j + w_j0 x_0) + w_j1 x_1 + .. as loops over j, which vectorise (a loop over the rows
+   of W, a d-long inner loop and a branch per feature, was half of the RFNN sampling time).
+   One loop for every caller, so that a point's features have the same bits whatever the
+   number of points in the call, also where the compiler contracts a * b + c into an FMA. */
 RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_real *x, rdg_real *phi,
                                const rdg_real *wt) {
     size_t j, k, d = rf->d, M = rf->M;
     rdg_real sc = RDG__R(1.0) / RDG__SQRT((rdg_real)M);
-    if (wt) {
-        for (j = 0; j < M; ++j) phi[j] = c[j];
-        for (k = 0; k < d; ++k) {
-            const rdg_real *wk = wt + k * M;
-            rdg_real xk = x[k];
-            for (j = 0; j < M; ++j) phi[j] += wk[j] * xk;
-        }
-        for (j = 0; j < M; ++j) {         /* the same values as below, without a branch */
-            rdg_real z = phi[j];
-            phi[j] = (z > 0 ? z : RDG__R(0.0)) * sc;
-        }
-        return;
+    for (j = 0; j < M; ++j) phi[j] = c[j];
+    for (k = 0; k < d; ++k) {
+        const rdg_real *wk = wt + k * M;
+        rdg_real xk = x[k];
+        for (j = 0; j < M; ++j) phi[j] += wk[j] * xk;
     }
-    for (j = 0; j < M; ++j) {
-        const rdg_real *w = rf->W + j * d;
-        rdg_real z = c[j];
-        for (k = 0; k < d; ++k) z += w[k] * x[k];
-        phi[j] = z > 0 ? z * sc : 0;
+    for (j = 0; j < M; ++j) {             /* ReLU without a branch */
+        rdg_real z = phi[j];
+        phi[j] = (z > 0 ? z : RDG__R(0.0)) * sc;
     }
 }
 
@@ -6549,8 +6538,7 @@ RDGDEF void rdg_rfnn_free(rdg_rfnn *rf) {
 }
 
 /* Shared by features and the model: checks and the per-call scratch: c (M), e (E), nth rows of
-   phi (M each), W transposed (d x M, for rdg__rf_feat; *wt points to it, or is NULL for
-   fewer than 4 points). */
+   phi (M each), W transposed (d x M, for rdg__rf_feat; *wt points to it). */
 RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
                                       int nth, rdg_real **scratch, rdg_real **wt) {
     int ok = 1;
@@ -6565,10 +6553,8 @@ RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_
     if (!rdg__allfinite(x, B * d)) return RDG_ERR_NONFINITE;
     *scratch = (rdg_real *)rdg__alloc(len, sizeof(rdg_real));
     if (!*scratch) return RDG_ERR_NOMEM;
-    if (B >= 4) {        /* the copy (M d) pays for itself over a few points; the same bits */
-        *wt = *scratch + M * ((size_t)nth + 1) + E;
-        for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
-    }
+    *wt = *scratch + M * ((size_t)nth + 1) + E;
+    for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
     rdg__rf_shift(rf, t, *scratch, *scratch + M);
     return RDG_OK;
 }
@@ -6674,32 +6660,27 @@ RDG__PRIVATE void rdg__rf_k44(const rdg_real *P, const rdg_real *Q, size_t ld, s
    (beyond the caches at width 2000) for 16 multiply-adds per sample. */
 RDG__PRIVATE void rdg__rf_kblk(const rdg_real *P, const rdg_real *Q, size_t ld, size_t sc,
                                size_t i0, size_t i1, size_t j0, size_t nj, rdg_real *K, size_t M) {
-    size_t i = i0, v, s;
-    for (; i + 4 <= i1; i += 4) for (v = j0; v < j0 + nj; v += 2 * RDG__VW) {
-        rdg_real *k0 = K + i * M + v, *k1 = k0 + M, *k2 = k1 + M, *k3 = k2 + M;
-        rdg__v c00 = RDG__VLD(k0), c01 = RDG__VLD(k0 + RDG__VW), c10 = RDG__VLD(k1), c11 = RDG__VLD(k1 + RDG__VW);
-        rdg__v c20 = RDG__VLD(k2), c21 = RDG__VLD(k2 + RDG__VW), c30 = RDG__VLD(k3), c31 = RDG__VLD(k3 + RDG__VW);
-        for (s = 0; s < sc; ++s) {
-            const rdg_real *a = P + s * ld + i;
-            rdg__v b0 = RDG__VLD(Q + s * ld + v), b1 = RDG__VLD(Q + s * ld + v + RDG__VW), t;
-            RDG__INREG(b0); RDG__INREG(b1);
-            t = RDG__VSET(a[0]); c00 = RDG__VFMA(t, b0, c00); c01 = RDG__VFMA(t, b1, c01);
-            t = RDG__VSET(a[1]); c10 = RDG__VFMA(t, b0, c10); c11 = RDG__VFMA(t, b1, c11);
-            t = RDG__VSET(a[2]); c20 = RDG__VFMA(t, b0, c20); c21 = RDG__VFMA(t, b1, c21);
-            t = RDG__VSET(a[3]); c30 = RDG__VFMA(t, b0, c30); c31 = RDG__VFMA(t, b1, c31);
+    size_t i = i0, v, n;
+    for (; i < i1; i = i + 4 <= i1 ? i + 4 : i + 1) for (v = j0; v < j0 + nj; v += 2 * RDG__VW) {
+        rdg_real *c = K + i * M + v;
+        if (i + 4 <= i1) {
+            RDG__R2LD(0, M); RDG__R2LD(1, M); RDG__R2LD(2, M); RDG__R2LD(3, M);
+            for (n = 0; n < sc; ++n) {
+                const rdg_real *a = P + n * ld + i;
+                rdg__v b0 = RDG__VLD(Q + n * ld + v), b1 = RDG__VLD(Q + n * ld + v + RDG__VW), s;
+                RDG__INREG(b0); RDG__INREG(b1);
+                RDG__R2FMA(0); RDG__R2FMA(1); RDG__R2FMA(2); RDG__R2FMA(3);
+            }
+            RDG__R2ST(0, M); RDG__R2ST(1, M); RDG__R2ST(2, M); RDG__R2ST(3, M);
+        } else {                         /* the last rows, one at a time */
+            RDG__R2LD(0, M);
+            for (n = 0; n < sc; ++n) {
+                const rdg_real *a = P + n * ld + i;
+                rdg__v b0 = RDG__VLD(Q + n * ld + v), b1 = RDG__VLD(Q + n * ld + v + RDG__VW), s;
+                RDG__R2FMA(0);
+            }
+            RDG__R2ST(0, M);
         }
-        RDG__VST(k0, c00); RDG__VST(k0 + RDG__VW, c01); RDG__VST(k1, c10); RDG__VST(k1 + RDG__VW, c11);
-        RDG__VST(k2, c20); RDG__VST(k2 + RDG__VW, c21); RDG__VST(k3, c30); RDG__VST(k3 + RDG__VW, c31);
-    }
-    for (; i < i1; ++i) for (v = j0; v < j0 + nj; v += 2 * RDG__VW) {
-        rdg_real *k0 = K + i * M + v;
-        rdg__v c0 = RDG__VLD(k0), c1 = RDG__VLD(k0 + RDG__VW);
-        for (s = 0; s < sc; ++s) {
-            rdg__v t = RDG__VSET(P[s * ld + i]);
-            c0 = RDG__VFMA(t, RDG__VLD(Q + s * ld + v), c0);
-            c1 = RDG__VFMA(t, RDG__VLD(Q + s * ld + v + RDG__VW), c1);
-        }
-        RDG__VST(k0, c0); RDG__VST(k0 + RDG__VW, c1);
     }
 }
 #endif
