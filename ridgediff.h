@@ -6499,6 +6499,12 @@ RDG__PRIVATE void rdg__rf_feat(const rdg_rfnn *rf, const rdg_real *c, const rdg_
     }
 }
 
+/* wt = W transposed (d x M), rdg__rf_feat's layout. */
+RDG__PRIVATE void rdg__rf_wt(const rdg_rfnn *rf, rdg_real *wt) {
+    size_t j, k, d = rf->d, M = rf->M;
+    for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) wt[k * M + j] = rf->W[j * d + k];
+}
+
 RDG__PRIVATE void rdg__rf_gauss(rdg_real *v, size_t n, rdg_real sd, unsigned long long seed,
                                 unsigned long long stream) {
     rdg_rng r;
@@ -6542,7 +6548,7 @@ RDGDEF void rdg_rfnn_free(rdg_rfnn *rf) {
 RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_real *x, size_t B,
                                       int nth, rdg_real **scratch, rdg_real **wt) {
     int ok = 1;
-    size_t E, M = rf ? rf->M : 0, d = rf ? rf->d : 0, j, k, len;
+    size_t E, M = rf ? rf->M : 0, d = rf ? rf->d : 0, len;
     *scratch = NULL; *wt = NULL;
     if (!rdg__rf_ok(rf) || !x || B == 0 || !rdg__t_ok(t)) return RDG_ERR_INVALID;
     rdg__mul(B, M, &ok);
@@ -6554,7 +6560,7 @@ RDG__PRIVATE rdg_status rdg__rf_begin(const rdg_rfnn *rf, rdg_real t, const rdg_
     *scratch = (rdg_real *)rdg__alloc(len, sizeof(rdg_real));
     if (!*scratch) return RDG_ERR_NOMEM;
     *wt = *scratch + M * ((size_t)nth + 1) + E;
-    for (j = 0; j < M; ++j) for (k = 0; k < d; ++k) (*wt)[k * M + j] = rf->W[j * d + k];
+    rdg__rf_wt(rf, *wt);
     rdg__rf_shift(rf, t, *scratch, *scratch + M);
     return RDG_OK;
 }
@@ -6836,7 +6842,7 @@ RDGDEF rdg_status rdg_rf_quad_build(const rdg_rfnn *rf, const rdg_gmm *data,
         return RDG_ERR_NOMEM;
     }
     XT = X0 + ns * d; QS = PS + SC * M; EM = CT + npn * M; WT = EM + 2 * rf->nfreq + 1;
-    for (i = 0; i < M; ++i) for (j = 0; j < d; ++j) WT[j * M + i] = rf->W[i * d + j];
+    rdg__rf_wt(rf, WT);
     q->d = d; q->M = M;
     q->K = base; q->kvec = base + MM; q->B = q->kvec + MM; q->Ainf = q->B + d * M;
     q->kval = q->Ainf + d * M;
