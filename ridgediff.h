@@ -2002,29 +2002,36 @@ RDG__PRIVATE void rdg__k_atb_simd(size_t P, size_t dp, size_t r0, const rdg_real
 #elif RDG__VW == 4
     /* AVX2 (16 registers): 6 rows x 2 vectors of acc per pass, 12 FMA chains (the 8 x 1 tile's
        8 only just cover two FMA units' latency) fed by 2 loads and 6 broadcasts; then 4 x 2
-       and single rows. Lower: a strip's first four rows (the diagonal's) take their first vector
-       alone, 4 x 1, since the second lies above the diagonal. Every entry's sum runs over p in
-       order, as in any tile: the same FMAs, the same bits. (W1's Hessian at t = 5 on Zen3: the
-       single rows left by 8 x 1 tiles of one-vector strips, one FMA chain each, took a third of
-       the kernel's time.) */
+       and single rows, eight rows left going to two 4 x 2 tiles, not 6 x 2 and two single rows
+       of two chains each. Lower: a strip's first eight rows (the diagonal's) are one tile in
+       which rows 0-3 take the first vector alone (the second lies above the diagonal), 12
+       chains. Every entry's sum runs over p in order, as in any tile: the same FMAs, the same
+       bits. (Zen3, the lower product of a tile of 64 points in a loop: 75 -> 85 % of the
+       FMA peak at dp = 32, 77 -> 82 % at dp = 64, where the diagonal's rows had a 4 x 1 tile
+       of 4 chains; before that, W1's Hessian at t = 5: the single rows left by 8 x 1 tiles of
+       one-vector strips, one FMA chain each, took a third of the kernel's time.) */
     for (; v + 2 * RDG__VW <= dp; v += 2 * RDG__VW) {
         i = (lower && v > r0) ? v : r0;
-        if (lower && i == v && i + 4 <= dp) {
-            rdg_real *c = acc + i * dp + v;
-            RDG__R1LD(0); RDG__R1LD(1); RDG__R1LD(2); RDG__R1LD(3);
-            for (p = 0; p < P; ++p) {
-                const rdg_real *a = A + p * dp + i;
-                rdg__v b = RDG__VLD(B + p * dp + v);
-                RDG__INREG(b);
-                RDG__R1FMA(0); RDG__R1FMA(1); RDG__R1FMA(2); RDG__R1FMA(3);
-            }
-            RDG__R1ST(0); RDG__R1ST(1); RDG__R1ST(2); RDG__R1ST(3);
-            i += 4;
-        }
 #  define RDG__R2STEP(body) const rdg_real *a = A + p * dp + i; \
                 rdg__v b0 = RDG__VLD(B + p * dp + v), b1 = RDG__VLD(B + p * dp + v + 4), s; \
                 RDG__INREG(b0); RDG__INREG(b1); body
-        for (; i + 6 <= dp; i += 6) {
+        if (lower && i == v) {
+            /* the strip's first 8 rows (the diagonal's) in one tile: rows 0-3 take the first
+               vector alone (the second lies above the diagonal), rows 4-7 both: 12 FMA chains,
+               where the first four rows alone, 4 x 1, had 4 at half speed (a ninth of the
+               lower product's FMAs at dp = 32) */
+            rdg_real *c = acc + i * dp + v;
+            RDG__R1LD(0); RDG__R1LD(1); RDG__R1LD(2); RDG__R1LD(3);
+            RDG__R2LD(4, dp); RDG__R2LD(5, dp); RDG__R2LD(6, dp); RDG__R2LD(7, dp);
+            for (p = 0; p < P; ++p) {
+                RDG__R2STEP(rdg__v b = b0; RDG__R1FMA(0); RDG__R1FMA(1); RDG__R1FMA(2); RDG__R1FMA(3);
+                            RDG__R2FMA(4); RDG__R2FMA(5); RDG__R2FMA(6); RDG__R2FMA(7);)
+            }
+            RDG__R1ST(0); RDG__R1ST(1); RDG__R1ST(2); RDG__R1ST(3);
+            RDG__R2ST(4, dp); RDG__R2ST(5, dp); RDG__R2ST(6, dp); RDG__R2ST(7, dp);
+            i += 8;
+        }
+        for (; i + 6 <= dp && dp - i != 8; i += 6) {   /* 8 rows: two 4-row tiles, not 6 + 2 single */
             rdg_real *c = acc + i * dp + v;
             RDG__R2LD(0, dp); RDG__R2LD(1, dp); RDG__R2LD(2, dp); RDG__R2LD(3, dp); RDG__R2LD(4, dp); RDG__R2LD(5, dp);
             for (p = 0; p < P; ++p) {
