@@ -184,6 +184,34 @@ static void kernels(void) {
         }
         CHECK(worst <= 6e-16L, "exp kernel over [-708, 0]: worst rel %.3Lg", worst);
     }
+    {   /* the cut exp: its unchecked loop (cut within 708 of the shift) and its checked loop
+           (no cut) give the kept lanes the exp kernel's values bit for bit, zero every lane
+           below the cut whatever lies there (-1e30, -Inf: out of the unchecked core's range),
+           and sum what they keep */
+        static rdg_real e0[203], e1[203], e2[203], e3[203];
+        size_t n = sizeof e0 / sizeof *e0, bad = 0, badz = 0;
+        rdg_real shift = (rdg_real)-3.5, cut = shift - 40, s1, s2, s3, sk = 0;
+        for (i = 0; i < n; ++i) e0[i] = shift - (rdg_real)(i % 67) * (rdg_real)0.9;   /* to 59.4 below */
+        e0[5] = -(rdg_real)1e30; e0[17] = -(rdg_real)HUGE_VAL; e0[n - 1] = cut; e0[n - 2] = shift;
+        memcpy(e1, e0, sizeof e0); memcpy(e2, e0, sizeof e0); memcpy(e3, e0, sizeof e0);
+        s1 = rdg__k_expcut(e1, n, shift, cut);
+        s2 = rdg__k_expcut(e2, n, shift, -RDG__BIG);
+        s3 = rdg__k_expcut_ref(e3, n, shift, cut);
+        for (i = 0; i < n; ++i) e0[i] = e0[i] >= cut ? e0[i] : -(rdg_real)HUGE_VAL;
+        rdg__k_exp(e0, n, shift);           /* the plain kernel's values (0 for -Inf) */
+        for (i = 0; i < n; ++i) {
+            bad += e1[i] != e0[i] || (e0[i] > 0 && e2[i] != e0[i]);
+            badz += e1[i] == 0 && e3[i] != 0;
+            sk += e1[i];
+        }
+        CHECK(bad == 0 && badz == 0, "expcut: %zu lanes differ from the exp kernel, %zu zeroed that the reference keeps", bad, badz);
+        CHECK(e1[5] == 0 && e1[17] == 0 && e1[n - 1] > 0 && e1[n - 2] == 1, "expcut: the edge lanes %g %g %g %g",
+              (double)e1[5], (double)e1[17], (double)e1[n - 1], (double)e1[n - 2]);
+        CHECK(e2[5] == 0 && e2[17] == 0 && e2[6] > 0, "expcut without a cut: %g %g %g", (double)e2[5], (double)e2[17],
+              (double)e2[6]);
+        CHECK(fabs((double)(s1 - sk)) <= 1e-15 * (double)sk && fabs((double)(s1 - s3)) <= 1e-15 * (double)s3
+              && rdg__isfinite(s2), "expcut sums: %.17g, lanes %.17g, reference %.17g", (double)s1, (double)sk, (double)s3);
+    }
     printf("  kernels: %s path, vectors of %d reals\n", RDG__SIMD_NAME, RDG__VW);
 }
 
