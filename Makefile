@@ -157,3 +157,14 @@ bench: tools/bench
 
 bench-quick: tools/bench
 	./tools/bench --quick $(BENCH_ARGS)
+
+# Two versions of the header timed in one process, in turns, in both placements of the two
+# (tools/ab.sh, tools/ab.c): the few-percent levers that separate runs of `make bench` cannot
+# resolve on a drifting machine. A, B: git revisions or header files.
+# `make ab A=HEAD~1 B=HEAD AB_ARGS="-w W2lm -r 20"` (workloads W3, W2lm, W2scms, W1).
+.PHONY: ab
+A ?= HEAD~1
+B ?= HEAD
+AB_ARGS ?=
+ab:
+	CC="$(CC)" AB_CFLAGS="-Wall -Wextra -pedantic -O2 $(MARCH) $(OMPFLAG)" sh tools/ab.sh $(A) $(B) $(AB_ARGS)

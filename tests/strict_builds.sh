@@ -150,6 +150,8 @@ build "two files (one implementation)" \
 build "two files (both RIDGEDIFF_STATIC)" \
       sh -c "$CC $C99 -Wunused-function $I -c stat_a.c -o stat_a.o && $CC $C99 -Wunused-function $I -c stat_b.c -o stat_b.o && $CC stat_a.o stat_b.o -o a.out -lm"
 build "g++ two files"              sh -c "$CXX -x c++ $W $I -c impl.c -o impl.o && $CC $C99 $I -c main2.c -o main2.o && $CXX impl.o main2.o -o a.out -lm"
+build "tools/ab.c (two RIDGEDIFF_STATIC units and its driver; linked, not run)" \
+      sh -c "$CC $C99 -Wunused-function $I -DRDG_AB_HEADER='\"ridgediff.h\"' -DRDG_AB_RUN=rdg_ab_run_a -c $here/tools/ab.c -o ab_a.o && $CC $C99 -Wunused-function $I -DRDG_AB_HEADER='\"ridgediff.h\"' -DRDG_AB_RUN=rdg_ab_run_b -c $here/tools/ab.c -o ab_b.o && $CC $C99 -DRDG_AB_MAIN $here/tools/ab.c ab_a.o ab_b.o -o ab.out -lm"
 
 echo "strict: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
