@@ -864,7 +864,7 @@ RDGDEF rdg_status rdg_png_sheet_read(const char *path, size_t tile_w, size_t til
 
 /* Private functions: static, and unused-safe so RIDGEDIFF_STATIC builds stay warning-free. */
 /* RDG__VINLINE: the vector helpers called once per vector from the kernels' loops. gcc -O2
-   kept rdg__vexp a call: constants reloaded every vector, 16 -> 11.4 cycles a vector inlined
+   kept rdg__vexp a call: constants reloaded every vector, 16 -> 12.4 cycles a vector inlined
    (Zen3, rdg__k_expcut in a loop). */
 #if defined(__GNUC__) || defined(__clang__)
 #  define RDG__PRIVATE static __attribute__((unused))
@@ -1684,8 +1684,8 @@ RDG__VINLINE rdg__v rdg__vexp_in(rdg__v x) {
     /* n by the shifter 1.5 2^52 + 1023 in one FMA: the nearest integer to x log2 e (|x log2 e|
        < 2^51), and the low bits of its sum give n + 1023, 2^n's exponent field, without a
        conversion. Zen3, in a loop: 5 % faster than round and convert; with the FMA, the bias
-       folded in and the range checks left to the callers that need them, rdg__k_expcut 16 ->
-       11.7 cycles a vector. */
+       folded in and the range checks left to the callers that need them, rdg__k_expcut 12.4 ->
+       11.4 cycles a vector (inlined). */
     const rdg__v shb = RDG__VSET(6755399441055744.0 + 1023.0);
     rdg__v nb = RDG__VFMA(x, RDG__VSET(1.4426950408889634), shb);
     n = RDG__VSUB(nb, shb);
@@ -1717,11 +1717,11 @@ RDG__VINLINE rdg__v rdg__vexp_in(rdg__v x) {
 /* exp(x) for x <= 709; below -708 (and for NaN) 0. */
 RDG__VINLINE rdg__v rdg__vexp(rdg__v x) {
     const rdg__v lo = RDG__VSET(-708.0);
+    /* lanes with x >= lo (false for NaN) get exp(x), the others 0; below AVX-512, whose scale
+       takes any n, x is clamped to lo so that the core sees no value out of its range */
 #  if RDG__VW == 8
-    /* lanes with x >= lo (false for NaN) get exp(x), the others 0 */
-    return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, lo, _CMP_GE_OQ), rdg__vexp_in(x));
+    return RDG__VKEEPGE(rdg__vexp_in(x), x, lo);
 #  else
-    /* x clamped to lo so that the core sees no value out of its range */
     return RDG__VKEEPGE(rdg__vexp_in(RDG__VMAX(x, lo)), x, lo);
 #  endif
 }
@@ -1765,8 +1765,8 @@ RDG__PRIVATE rdg_real rdg__k_dist_simd(const rdg_real *xt, size_t cnt, size_t d,
 #  if RDG__VW == 4
     /* AVX2: a whole panel (eight vectors) at a time first, eight FMA chains: four only just
        match two FMA units' latency with their FNMAs between (Zen3, 256 points at d = 32 in a
-       loop: 9.9 -> 8.1 cycles a point, 8 the FMA units' bound; W3 of tools/bench 4-6 % and W2
-       at t = 0.05 1-2 % faster, the two builds timed in turns in one process) */
+       loop: 9.9 -> 8.1 cycles a point, 8 the FMA units' bound; W3 end to end within noise,
+       1.001 / 0.987 with tools/ab.sh in both placements) */
     for (; i + 8 * RDG__VW <= cnt && i % RDG__PANEL + 8 * RDG__VW <= RDG__PANEL; i += 8 * RDG__VW) {
         rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), s2 = RDG__VSET(0.0), s3 = RDG__VSET(0.0);
         rdg__v s4 = RDG__VSET(0.0), s5 = RDG__VSET(0.0), s6 = RDG__VSET(0.0), s7 = RDG__VSET(0.0);

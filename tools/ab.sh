@@ -7,7 +7,8 @@
 # A, B: a git revision (its ridgediff.h) or the path of a header file. Both are compiled with
 # $CC (cc) and $AB_CFLAGS (-O2 -march=native -fopenmp) into build/ab/. W2 and W3 read
 # tools/bench's data in build/bench/; when it is missing, tools/bench --only W2,W3 --no-peer
-# --repeat 1 writes it first (a few seconds).
+# --repeat 1 writes it first (a few seconds). The program is built twice, the second time with
+# the two units swapped, and the geometric mean of the two ratios is reported (tools/ab.c).
 set -e
 [ $# -ge 2 ] || { echo "usage: tools/ab.sh A B [-w W3|W2lm|W2scms|W1] [-r ROUNDS] [-N N] [-d D] [-t T]" >&2; exit 2; }
 a=$1; b=$2; shift 2
