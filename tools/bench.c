@@ -27,8 +27,10 @@
    rows). The peer runs each case just before ours (one process per case, on a one-line PLAN
    file, so both sides of a ratio meet this drifting machine in the same state); its RESULTS
    give the peer columns, and its outputs are compared with ours (W1: max |ours - peer| /
-   max |peer|; W2: distances where both converged). Everything also goes to a JSON file
-   (default build/bench/bench.json). */
+   max |peer|; W2: distances where both converged). Last, issue 5's targets judged on this run
+   alone (each the worst of its rows; none under --quick, whose sizes are not the issue's),
+   printed and in the JSON's "targets". Everything also goes to a JSON file (default
+   build/bench/bench.json). */
 #define _POSIX_C_SOURCE 200809L
 #define RIDGEDIFF_IMPLEMENTATION
 #ifndef BENCH_NO_MNIST
@@ -865,6 +867,99 @@ static void print_table(double peak1, double peakN, int nth) {
            "dS, dH: max |ours - peer| / max |peer| of score and Hessian; ours<=peer: W2 distances where both converged.\n");
 }
 
+/* Issue 5's targets, judged on this run alone: each the worst case of its rows (W1 and W2 rows
+   with a reusable context and the peer's result; W1's peak fraction at d >= 32, where the
+   Hessian is a matrix product), as value, bound and verdict. A target this run could not judge
+   (a workload not run, a peer or a case failed) says so. */
+typedef struct target {
+    const char *what, *unit;
+    double value, bound;
+    int upper;                       /* value must stay <= bound (else >=)                   */
+    char where[64];                  /* the worst case                                      */
+} target;
+
+#define MAXTARGETS 16
+static target targets[MAXTARGETS];
+static int ntargets;
+
+static double case_ratio(const bcase *c) {
+    return c->ok && c->pok ? (c->items / c->sec) / (c->pitems / c->psec) : NAN;
+}
+
+static target *target_add(const char *what, const char *unit, double bound, int upper) {
+    target *t = &targets[ntargets++];
+    memset(t, 0, sizeof *t);
+    t->what = what; t->unit = unit; t->bound = bound; t->upper = upper; t->value = NAN;
+    return t;
+}
+
+/* t: the worst value so far (NaN: none); v from case c. */
+static void target_take(target *t, double v, const char *where) {
+    if (!isfinite(v)) return;
+    if (!isfinite(t->value) || (t->upper ? v > t->value : v < t->value)) {
+        t->value = v;
+        snprintf(t->where, sizeof t->where, "%s", where);
+    }
+}
+
+static void judge_targets(double peakN, const w4res *w4, int quick) {
+    target *r1 = target_add("W1 t >= 0.3: ours / peer", "x", 1, 0);
+    target *p1 = target_add("W1 t >= 0.3, Hessian, d >= 32: fraction of the FP64 peak", "", 0.6, 0);
+    target *r2 = target_add("W1 t = 0.01: ours / peer", "x", 10, 0);
+    target *w2a = target_add("W2 t = 0.5: ours / peer", "x", 10, 0);
+    target *w2b = target_add("W2 t = 0.05: ours / peer", "x", 30, 0);
+    target *w2i = target_add("W2 LM median iterations", "", 8, 1);
+    target *w2c = target_add("W2 converged: ours - peer's (points)", "", 0, 0);
+    target *w3 = target_add("W3: ours / peer", "x", 10, 0);
+    target *th = target_add("W1 N = 1e5, d = 64: all threads / one", "x", 1.8, 0);
+    target *rf = target_add("W4a RFNN Figure 4", "s", 60, 1);
+    target *tb = target_add("W4b MNIST stability tables", "s", 60, 1);
+    target *ml = target_add("W4b latent MLP training", "s", 120, 1);
+    int i;
+    if (quick) return;                   /* other sizes than the issue's: nothing to judge */
+    for (i = 0; i < ncases; ++i) {
+        const bcase *c = &cases[i];
+        double r = case_ratio(c);
+        if (c->wl == 1 && c->one_thread) { if (c->ok && c->N == 100000 && c->d == 64) target_take(th, c->speedup, c->name); continue; }
+        if (c->fresh) continue;
+        if (c->wl == 1 && c->t >= 0.3) {
+            target_take(r1, r, c->name);
+            if (c->hess && c->d >= 32 && c->ok) target_take(p1, c->flops / c->sec * 1e-9 / peakN, c->name);
+        } else if (c->wl == 1) target_take(r2, r, c->name);
+        else if (c->wl == 2) {
+            target_take(c->t >= 0.5 ? w2a : w2b, r, c->name);
+            if (!c->method && c->ok) target_take(w2i, c->medit, c->name);
+            if (c->ok && c->pok) target_take(w2c, (double)c->conv - c->pconv, c->name);
+        } else if (c->wl == 3) target_take(w3, r, c->name);
+    }
+    if (w4 && w4->ran_rfnn) target_take(rf, w4->rfnn_total, "three weights");
+    if (w4 && w4->ran_mnist) {
+        double s = 0;
+        size_t k;
+        for (k = 0; k < w4->ndstar; ++k) s += w4->table_sec[k];
+        target_take(tb, s, "four d*, after training");
+        target_take(ml, w4->mlp_train, "6000 Adam steps");
+    }
+}
+
+static void print_targets(void) {
+    int i, met = 0, judged = 0;
+    printf("\nissue 5's targets, judged on this run (each the worst of its rows):\n");
+    for (i = 0; i < ntargets; ++i) {
+        const target *t = &targets[i];
+        int ok = isfinite(t->value) && (t->upper ? t->value <= t->bound : t->value >= t->bound);
+        char v[32];
+        fmt_num(v, sizeof v, t->value, "%.3g");
+        judged += isfinite(t->value);
+        met += ok;
+        printf("  %-58s %9s%-1s %s %5g%-1s  %-7s %s\n", t->what, v, isfinite(t->value) ? t->unit : "",
+               t->upper ? "<=" : ">=", t->bound, t->unit, !isfinite(t->value) ? "not run" : ok ? "met" : "MISSED",
+               t->where);
+    }
+    printf("  %d of %d judged targets met (%d not judged: workloads not run, quick settings or no peer)\n", met, judged,
+           ntargets - judged);
+}
+
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; *s; ++s) {
@@ -932,6 +1027,15 @@ static int write_json(const char *path, const char *commit, const char *date, co
                           JNUM(f, "frac_dist_le_peer", c->frac_le); fprintf(f, "\"both_converged\": %d, ", c->nboth); }
         if (c->wl == 1) { JNUM(f, "score_rel_diff", c->dscore); JNUM(f, "hess_rel_diff", c->dhess); }
         fputs("\"flops\": ", f); json_num(f, c->flops); fputs("}", f);
+    }
+    fputs("\n  ],\n  \"targets\": [", f);
+    for (i = 0; i < ntargets; ++i) {
+        const target *t = &targets[i];
+        fputs(i ? ",\n    {" : "\n    {", f);
+        JSTR(f, "target", t->what); JNUM(f, "value", t->value); JNUM(f, "bound", t->bound);
+        JSTR(f, "must_be", t->upper ? "<=" : ">="); JSTR(f, "worst_case", t->where);
+        fprintf(f, "\"met\": %s}", !isfinite(t->value) ? "null"
+                : (t->upper ? t->value <= t->bound : t->value >= t->bound) ? "true" : "false");
     }
     fputs("\n  ],\n  \"w4\": ", f);
     if (!w4) fputs("null", f);
@@ -1045,6 +1149,8 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     if (want[4]) run_w4(&w4, quick, datadir);
+    judge_targets(peakN, want[4] ? &w4 : NULL, quick);
+    print_targets();
     {
         char jdir[PLEN], *sl;
         snprintf(jdir, sizeof jdir, "%s", json);
