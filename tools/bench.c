@@ -885,20 +885,30 @@ typedef struct target {
     char where[64];                  /* the worst case                                      */
 } target;
 
-#define MAXTARGETS 16
-static target targets[MAXTARGETS];
+/* The targets, in the order printed. */
+enum { T_W1, T_PEAK, T_W1LOW, T_W2SLOW, T_W2FAST, T_W2IT, T_W2CONV, T_W3, T_THREADS, T_RFNN, T_TABLES,
+       T_MLP, NTARGETS };
+static const struct { const char *what, *unit; double bound; int upper; } target_spec[NTARGETS] = {
+    { "W1 t >= 0.3: ours / peer", "x", 1, 0 },
+    { "W1 t >= 0.3, Hessian, d >= 32: fraction of the FP64 peak", "", 0.6, 0 },
+    { "W1 t = 0.01: ours / peer", "x", 10, 0 },
+    { "W2 t = 0.5: ours / peer", "x", 10, 0 },
+    { "W2 t = 0.05: ours / peer", "x", 30, 0 },
+    { "W2 LM median iterations", "", 8, 1 },
+    { "W2 converged: ours - peer's (points)", "", 0, 0 },
+    { "W3: ours / peer", "x", 10, 0 },
+    { "W1 N = 1e5, d = 64: all threads / one", "x", 1.8, 0 },
+    { "W4a RFNN Figure 4", "s", 60, 1 },
+    { "W4b MNIST stability tables", "s", 60, 1 },
+    { "W4b latent MLP training", "s", 120, 1 }
+};
+static target targets[NTARGETS];
 static int ntargets;
 
 static double case_ratio(const bcase *c) {
     return c->ok && c->pok ? (c->items / c->sec) / (c->pitems / c->psec) : NAN;
 }
 
-static target *target_add(const char *what, const char *unit, double bound, int upper) {
-    target *t = &targets[ntargets++];
-    memset(t, 0, sizeof *t);
-    t->what = what; t->unit = unit; t->bound = bound; t->upper = upper; t->value = NAN;
-    return t;
-}
 
 /* t: the worst value so far (NaN: none); v from case c. */
 static void target_take(target *t, double v, const char *where) {
@@ -910,42 +920,37 @@ static void target_take(target *t, double v, const char *where) {
 }
 
 static void judge_targets(double peakN, const w4res *w4, int quick) {
-    target *r1 = target_add("W1 t >= 0.3: ours / peer", "x", 1, 0);
-    target *p1 = target_add("W1 t >= 0.3, Hessian, d >= 32: fraction of the FP64 peak", "", 0.6, 0);
-    target *r2 = target_add("W1 t = 0.01: ours / peer", "x", 10, 0);
-    target *w2a = target_add("W2 t = 0.5: ours / peer", "x", 10, 0);
-    target *w2b = target_add("W2 t = 0.05: ours / peer", "x", 30, 0);
-    target *w2i = target_add("W2 LM median iterations", "", 8, 1);
-    target *w2c = target_add("W2 converged: ours - peer's (points)", "", 0, 0);
-    target *w3 = target_add("W3: ours / peer", "x", 10, 0);
-    target *th = target_add("W1 N = 1e5, d = 64: all threads / one", "x", 1.8, 0);
-    target *rf = target_add("W4a RFNN Figure 4", "s", 60, 1);
-    target *tb = target_add("W4b MNIST stability tables", "s", 60, 1);
-    target *ml = target_add("W4b latent MLP training", "s", 120, 1);
+    target *T = targets;
     int i;
+    for (i = 0; i < NTARGETS; ++i) {
+        memset(&T[i], 0, sizeof T[i]);
+        T[i].what = target_spec[i].what; T[i].unit = target_spec[i].unit;
+        T[i].bound = target_spec[i].bound; T[i].upper = target_spec[i].upper; T[i].value = NAN;
+    }
+    ntargets = NTARGETS;
     if (quick) return;                   /* other sizes than the issue's: nothing to judge */
     for (i = 0; i < ncases; ++i) {
         const bcase *c = &cases[i];
         double r = case_ratio(c);
-        if (c->wl == 1 && c->one_thread) { if (c->ok && c->N == 100000 && c->d == 64) target_take(th, c->speedup, c->name); continue; }
+        if (c->wl == 1 && c->one_thread) { if (c->ok && c->N == 100000 && c->d == 64) target_take(&T[T_THREADS], c->speedup, c->name); continue; }
         if (c->fresh) continue;
         if (c->wl == 1 && c->t >= 0.3) {
-            target_take(r1, r, c->name);
-            if (c->hess && c->d >= 32 && c->ok) target_take(p1, c->flops / c->sec * 1e-9 / peakN, c->name);
-        } else if (c->wl == 1) target_take(r2, r, c->name);
+            target_take(&T[T_W1], r, c->name);
+            if (c->hess && c->d >= 32 && c->ok) target_take(&T[T_PEAK], c->flops / c->sec * 1e-9 / peakN, c->name);
+        } else if (c->wl == 1) target_take(&T[T_W1LOW], r, c->name);
         else if (c->wl == 2) {
-            target_take(c->t >= 0.5 ? w2a : w2b, r, c->name);
-            if (!c->method && c->ok) target_take(w2i, c->medit, c->name);
-            if (c->ok && c->pok) target_take(w2c, (double)c->conv - c->pconv, c->name);
-        } else if (c->wl == 3) target_take(w3, r, c->name);
+            target_take(&T[c->t >= 0.5 ? T_W2SLOW : T_W2FAST], r, c->name);
+            if (!c->method && c->ok) target_take(&T[T_W2IT], c->medit, c->name);
+            if (c->ok && c->pok) target_take(&T[T_W2CONV], (double)c->conv - c->pconv, c->name);
+        } else if (c->wl == 3) target_take(&T[T_W3], r, c->name);
     }
-    if (w4 && w4->ran_rfnn) target_take(rf, w4->rfnn_total, "three weights");
+    if (w4 && w4->ran_rfnn) target_take(&T[T_RFNN], w4->rfnn_total, "three weights");
     if (w4 && w4->ran_mnist) {
         double s = 0;
         size_t k;
         for (k = 0; k < w4->ndstar; ++k) s += w4->table_sec[k];
-        target_take(tb, s, "four d*, after training");
-        target_take(ml, w4->mlp_train, "6000 Adam steps");
+        target_take(&T[T_TABLES], s, "four d*, after training");
+        target_take(&T[T_MLP], w4->mlp_train, "6000 Adam steps");
     }
 }
 
@@ -956,7 +961,7 @@ static void print_targets(void) {
         const target *t = &targets[i];
         int ok = isfinite(t->value) && (t->upper ? t->value <= t->bound : t->value >= t->bound);
         char v[32];
-        fmt_num(v, sizeof v, t->value, "%.3g");
+        fmt_num(v, sizeof v, t->value, "%.4g");   /* 0.9995x is not 1x */
         judged += isfinite(t->value);
         met += ok;
         printf("  %-58s %9s%-1s %s %5g%-1s  %-7s %s\n", t->what, v, isfinite(t->value) ? t->unit : "",
