@@ -1518,22 +1518,29 @@ RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *i
 /* The plane (d = 2, the paper's 2-D experiments) over kept points idx[0..P): out3 += the three
    sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each (idx NULL:
    points 0 .. P - 1). */
+/* Point p's terms into partial sum p mod 4 of each entry (abc: 3 x 4 sums, entry-major). */
+RDG__PRIVATE void rdg__cov2_point(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t p,
+                                  const rdg_real *xr, const rdg_real *dm, rdg_real *abc) {
+    const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
+    rdg_real wk = wt[p], c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
+    size_t l = p & 3;
+    abc[l] = RDG__FMA(c0, wk * c0, abc[l]);
+    abc[4 + l] = RDG__FMA(c1, wk * c0, abc[4 + l]);
+    abc[8 + l] = RDG__FMA(c1, wk * c1, abc[8 + l]);
+}
+
+/* out3 += the three entries' partial sums, in one order. */
+RDG__PRIVATE void rdg__cov2_total(const rdg_real *abc, rdg_real *out3) {
+    int e;
+    for (e = 0; e < 3; ++e) out3[e] += (abc[4 * e] + abc[4 * e + 1]) + (abc[4 * e + 2] + abc[4 * e + 3]);
+}
+
 RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
-    rdg_real a[4] = { 0, 0, 0, 0 }, b[4] = { 0, 0, 0, 0 }, c[4] = { 0, 0, 0, 0 };
-    size_t p, l;
-    for (p = 0; p < P; ++p) {
-        const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
-        rdg_real wk = wt[p];
-        rdg_real c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
-        l = p & 3;
-        a[l] = RDG__FMA(c0, wk * c0, a[l]);
-        b[l] = RDG__FMA(c1, wk * c0, b[l]);
-        c[l] = RDG__FMA(c1, wk * c1, c[l]);
-    }
-    out3[0] += (a[0] + a[1]) + (a[2] + a[3]);
-    out3[1] += (b[0] + b[1]) + (b[2] + b[3]);
-    out3[2] += (c[0] + c[1]) + (c[2] + c[3]);
+    rdg_real abc[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    size_t p;
+    for (p = 0; p < P; ++p) rdg__cov2_point(X, idx, wt, p, xr, dm, abc);
+    rdg__cov2_total(abc, out3);
 }
 
 #if RDG__IDX8
@@ -1627,7 +1634,7 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd(), c = _mm256_setzero_pd();
     const __m256d r0 = _mm256_set1_pd(xr[0]), r1 = _mm256_set1_pd(xr[1]);
     const __m256d m0 = _mm256_set1_pd(dm[0]), m1 = _mm256_set1_pd(dm[1]);
-    rdg_real ta[4], tb[4], tc[4];
+    rdg_real abc[12];
     size_t p = 0;
     for (; p + 4 <= P; p += 4) {
         __m256d x0, x1, wk = _mm256_loadu_pd(wt + p), c0, c1, wc0;
@@ -1639,18 +1646,9 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
         b = _mm256_fmadd_pd(c1, wc0, b);
         c = _mm256_fmadd_pd(c1, _mm256_mul_pd(wk, c1), c);
     }
-    _mm256_storeu_pd(ta, a); _mm256_storeu_pd(tb, b); _mm256_storeu_pd(tc, c);
-    for (; p < P; ++p) {                 /* the tail into lanes 0 .., as the reference */
-        const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
-        rdg_real wk = wt[p], c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
-        size_t l = p & 3;
-        ta[l] = RDG__FMA(c0, wk * c0, ta[l]);
-        tb[l] = RDG__FMA(c1, wk * c0, tb[l]);
-        tc[l] = RDG__FMA(c1, wk * c1, tc[l]);
-    }
-    out3[0] += (ta[0] + ta[1]) + (ta[2] + ta[3]);
-    out3[1] += (tb[0] + tb[1]) + (tb[2] + tb[3]);
-    out3[2] += (tc[0] + tc[1]) + (tc[2] + tc[3]);
+    _mm256_storeu_pd(abc, a); _mm256_storeu_pd(abc + 4, b); _mm256_storeu_pd(abc + 8, c);
+    for (; p < P; ++p) rdg__cov2_point(X, idx, wt, p, xr, dm, abc);   /* the tail, as the reference */
+    rdg__cov2_total(abc, out3);
 }
 
 RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
