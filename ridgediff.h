@@ -1591,22 +1591,7 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     if (p < P) rdg__k_cov2_ref(idx ? X : X + 2 * p, idx ? idx + p : NULL, wt + p, P - p, xr, dm, out3);
 }
 
-/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, eight points per step (idx NULL: x_k). */
-RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
-                                    const rdg_real *xr, rdg_real *out) {
-    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-    const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
-    size_t k = 0;
-    for (; k + 8 <= nk; k += 8) {
-        __m512d x0, x1, wk = _mm512_loadu_pd(wt + k);
-        rdg__plane8(X, idx, k, &x0, &x1);
-        s0 = _mm512_fmadd_pd(wk, _mm512_sub_pd(x0, r0), s0);
-        s1 = _mm512_fmadd_pd(wk, _mm512_sub_pd(x1, r1), s1);
-    }
-    out[0] += rdg__vsum8_tree(s0);
-    out[1] += rdg__vsum8_tree(s1);
-    if (k < nk) rdg__k_wsum_small(idx ? X : X + 2 * k, 2, idx ? idx + k : NULL, wt + k, nk - k, xr, out);
-}
+#  define rdg__plane rdg__plane8
 #  define rdg__k_cov2 rdg__k_cov2_simd
 #  define RDG__PLANE_SIMD 1
 #elif RDG__VW == 4
@@ -1651,32 +1636,46 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
     rdg__cov2_total(abc, out3);
 }
 
-RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
-                                    const rdg_real *xr, rdg_real *out) {
-    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
-    const __m256d r0 = _mm256_set1_pd(xr[0]), r1 = _mm256_set1_pd(xr[1]);
-    rdg_real t0[4], t1[4];
-    size_t k = 0;
-    for (; k + 4 <= nk; k += 4) {
-        __m256d x0, x1, wk = _mm256_loadu_pd(wt + k);
-        rdg__plane4(X, idx, k, &x0, &x1);
-        s0 = _mm256_fmadd_pd(wk, _mm256_sub_pd(x0, r0), s0);
-        s1 = _mm256_fmadd_pd(wk, _mm256_sub_pd(x1, r1), s1);
-    }
-    _mm256_storeu_pd(t0, s0); _mm256_storeu_pd(t1, s1);
-    for (; k < nk; ++k) {                /* the tail into lane 0, as the reference */
-        const rdg_real *xi = X + RDG__ROW(idx, k) * 2;
-        t0[0] = RDG__FMA(wt[k], xi[0] - xr[0], t0[0]);
-        t1[0] = RDG__FMA(wt[k], xi[1] - xr[1], t1[0]);
-    }
-    out[0] += (t0[0] + t0[1]) + (t0[2] + t0[3]);
-    out[1] += (t1[0] + t1[1]) + (t1[2] + t1[3]);
-}
+#  define rdg__plane rdg__plane4
 #  define rdg__k_cov2 rdg__k_cov2_simd
 #  define RDG__PLANE_SIMD 1
 #else
 #  define rdg__k_cov2 rdg__k_cov2_ref
 #  define RDG__PLANE_SIMD 0
+#endif
+
+#if RDG__PLANE_SIMD
+/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, a vector of points per step (idx NULL: x_k):
+   on AVX-512 eight partial sums, reduced as _mm512_reduce_add_pd, the tail by the reference;
+   on AVX2 lane l is the reference's partial sum l (the tail into lane 0, as there): its bits. */
+RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
+                                    const rdg_real *xr, rdg_real *out) {
+    rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]);
+    size_t k = 0;
+    for (; k + RDG__VW <= nk; k += RDG__VW) {
+        rdg__v x0, x1, wk = RDG__VLD(wt + k);
+        rdg__plane(X, idx, k, &x0, &x1);
+        s0 = RDG__VFMA(wk, RDG__VSUB(x0, r0), s0);
+        s1 = RDG__VFMA(wk, RDG__VSUB(x1, r1), s1);
+    }
+#  if RDG__VW == 8
+    out[0] += rdg__vsum8_tree(s0);
+    out[1] += rdg__vsum8_tree(s1);
+    if (k < nk) rdg__k_wsum_small(idx ? X : X + 2 * k, 2, idx ? idx + k : NULL, wt + k, nk - k, xr, out);
+#  else
+    {
+        rdg_real t0[4], t1[4];
+        RDG__VST(t0, s0); RDG__VST(t1, s1);
+        for (; k < nk; ++k) {
+            const rdg_real *xi = X + RDG__ROW(idx, k) * 2;
+            t0[0] = RDG__FMA(wt[k], xi[0] - xr[0], t0[0]);
+            t1[0] = RDG__FMA(wt[k], xi[1] - xr[1], t1[0]);
+        }
+        out[0] += (t0[0] + t0[1]) + (t0[2] + t0[3]);
+        out[1] += (t1[0] + t1[1]) + (t1[2] + t1[3]);
+    }
+#  endif
+}
 #endif
 
 /* acc[i dp + j] += sum_p A[p dp + i] B[p dp + j] for rows i >= r0 (all i < dp); lower != 0:
