@@ -1515,10 +1515,8 @@ RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *i
     for (j = 0; j < d; ++j) out[j] += (p[0][j] + p[1][j]) + (p[2][j] + p[3][j]);
 }
 
-/* The plane (d = 2, the paper's 2-D experiments) over kept points idx[0..P): out3 += the three
-   sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each (idx NULL:
-   points 0 .. P - 1). */
-/* Point p's terms into partial sum p mod 4 of each entry (abc: 3 x 4 sums, entry-major). */
+/* Point p's terms into partial sum p mod 4 of each entry of the plane's covariance sums below
+   (abc: 3 x 4 sums, entry-major). */
 RDG__PRIVATE void rdg__cov2_point(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t p,
                                   const rdg_real *xr, const rdg_real *dm, rdg_real *abc) {
     const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
@@ -1535,6 +1533,9 @@ RDG__PRIVATE void rdg__cov2_total(const rdg_real *abc, rdg_real *out3) {
     for (e = 0; e < 3; ++e) out3[e] += (abc[4 * e] + abc[4 * e + 1]) + (abc[4 * e + 2] + abc[4 * e + 3]);
 }
 
+/* The plane (d = 2, the paper's 2-D experiments) over kept points idx[0..P): out3 += the three
+   sums of w c c^T, c = (x_k - xr) - dm (entries 00, 10, 11), four partial sums each (idx NULL:
+   points 0 .. P - 1). */
 RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
     rdg_real abc[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };

@@ -909,8 +909,13 @@ static double case_ratio(const bcase *c) {
     return c->ok && c->pok ? (c->items / c->sec) / (c->pitems / c->psec) : NAN;
 }
 
+/* 1 met, 0 missed, -1 not judged. */
+static int target_met(const target *t) {
+    if (!isfinite(t->value)) return -1;
+    return t->upper ? t->value <= t->bound : t->value >= t->bound;
+}
 
-/* t: the worst value so far (NaN: none); v from case c. */
+/* t->value: the worst so far (NaN: none); v from the row named where. */
 static void target_take(target *t, double v, const char *where) {
     if (!isfinite(v)) return;
     if (!isfinite(t->value) || (t->upper ? v > t->value : v < t->value)) {
@@ -959,7 +964,7 @@ static void print_targets(void) {
     printf("\nissue 5's targets, judged on this run (each the worst of its rows):\n");
     for (i = 0; i < ntargets; ++i) {
         const target *t = &targets[i];
-        int ok = isfinite(t->value) && (t->upper ? t->value <= t->bound : t->value >= t->bound);
+        int ok = target_met(t) == 1;
         char v[32];
         fmt_num(v, sizeof v, t->value, "%.4g");   /* 0.9995x is not 1x */
         judged += isfinite(t->value);
@@ -1046,8 +1051,7 @@ static int write_json(const char *path, const char *commit, const char *date, co
         fputs(i ? ",\n    {" : "\n    {", f);
         JSTR(f, "target", t->what); JNUM(f, "value", t->value); JNUM(f, "bound", t->bound);
         JSTR(f, "must_be", t->upper ? "<=" : ">="); JSTR(f, "worst_case", t->where);
-        fprintf(f, "\"met\": %s}", !isfinite(t->value) ? "null"
-                : (t->upper ? t->value <= t->bound : t->value >= t->bound) ? "true" : "false");
+        fprintf(f, "\"met\": %s}", target_met(t) < 0 ? "null" : target_met(t) ? "true" : "false");
     }
     fputs("\n  ],\n  \"w4\": ", f);
     if (!w4) fputs("null", f);
