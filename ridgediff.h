@@ -1569,37 +1569,10 @@ RDG__PRIVATE void rdg__plane8(const rdg_real *X, const size_t *idx, size_t k, __
     }
 }
 
-/* AVX-512 versions for the plane: eight kept points per step (rdg__plane8), eight partial sums
-   per entry. */
-RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
-                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
-    __m512d a = _mm512_setzero_pd(), b = _mm512_setzero_pd(), c = _mm512_setzero_pd();
-    const __m512d r0 = _mm512_set1_pd(xr[0]), r1 = _mm512_set1_pd(xr[1]);
-    const __m512d m0 = _mm512_set1_pd(dm[0]), m1 = _mm512_set1_pd(dm[1]);
-    size_t p = 0;
-    for (; p + 8 <= P; p += 8) {
-        __m512d x0, x1, wk = _mm512_loadu_pd(wt + p);
-        rdg__plane8(X, idx, p, &x0, &x1);
-        __m512d c0 = _mm512_sub_pd(_mm512_sub_pd(x0, r0), m0), c1 = _mm512_sub_pd(_mm512_sub_pd(x1, r1), m1);
-        __m512d wc0 = _mm512_mul_pd(wk, c0);
-        a = _mm512_fmadd_pd(c0, wc0, a);
-        b = _mm512_fmadd_pd(c1, wc0, b);
-        c = _mm512_fmadd_pd(c1, _mm512_mul_pd(wk, c1), c);
-    }
-    out3[0] += rdg__vsum8_tree(a);
-    out3[1] += rdg__vsum8_tree(b);
-    out3[2] += rdg__vsum8_tree(c);
-    if (p < P) rdg__k_cov2_ref(idx ? X : X + 2 * p, idx ? idx + p : NULL, wt + p, P - p, xr, dm, out3);
-}
-
 #  define rdg__plane rdg__plane8
-#  define rdg__k_cov2 rdg__k_cov2_simd
 #  define RDG__PLANE_SIMD 1
 #elif RDG__VW == 4
-/* AVX2 versions for the plane: four points per step, lane l holding point k + l, so that each
-   lane is the reference's partial sum l (points p = l mod 4), formed by the same operations and
-   added in the same order: the same bits as rdg__k_cov2_ref and rdg__k_wsum_small. (Scalar on
-   AVX2 before: the covariance sums were 38 % of W1's time at d = 2, t = 0.01.) */
+/* The two coordinates of points k .. k + 3 for the AVX2 plane kernels below. */
 RDG__PRIVATE void rdg__plane4(const rdg_real *X, const size_t *idx, size_t k, __m256d *x0, __m256d *x1) {
     __m256d lo, hi;
     if (idx) {            /* rows k, k + 2 and k + 1, k + 3 as (x, y) pairs in two vectors */
@@ -1615,30 +1588,7 @@ RDG__PRIVATE void rdg__plane4(const rdg_real *X, const size_t *idx, size_t k, __
     }
 }
 
-RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
-                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
-    __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd(), c = _mm256_setzero_pd();
-    const __m256d r0 = _mm256_set1_pd(xr[0]), r1 = _mm256_set1_pd(xr[1]);
-    const __m256d m0 = _mm256_set1_pd(dm[0]), m1 = _mm256_set1_pd(dm[1]);
-    rdg_real abc[12];
-    size_t p = 0;
-    for (; p + 4 <= P; p += 4) {
-        __m256d x0, x1, wk = _mm256_loadu_pd(wt + p), c0, c1, wc0;
-        rdg__plane4(X, idx, p, &x0, &x1);
-        c0 = _mm256_sub_pd(_mm256_sub_pd(x0, r0), m0);
-        c1 = _mm256_sub_pd(_mm256_sub_pd(x1, r1), m1);
-        wc0 = _mm256_mul_pd(wk, c0);
-        a = _mm256_fmadd_pd(c0, wc0, a);
-        b = _mm256_fmadd_pd(c1, wc0, b);
-        c = _mm256_fmadd_pd(c1, _mm256_mul_pd(wk, c1), c);
-    }
-    _mm256_storeu_pd(abc, a); _mm256_storeu_pd(abc + 4, b); _mm256_storeu_pd(abc + 8, c);
-    for (; p < P; ++p) rdg__cov2_point(X, idx, wt, p, xr, dm, abc);   /* the tail, as the reference */
-    rdg__cov2_total(abc, out3);
-}
-
 #  define rdg__plane rdg__plane4
-#  define rdg__k_cov2 rdg__k_cov2_simd
 #  define RDG__PLANE_SIMD 1
 #else
 #  define rdg__k_cov2 rdg__k_cov2_ref
@@ -1646,9 +1596,45 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
 #endif
 
 #if RDG__PLANE_SIMD
-/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2, a vector of points per step (idx NULL: x_k):
-   on AVX-512 eight partial sums, reduced as _mm512_reduce_add_pd, the tail by the reference;
-   on AVX2 lane l is the reference's partial sum l (the tail into lane 0, as there): its bits. */
+/* The plane's vector kernels (AVX-512 and AVX2), a vector of kept points per step (rdg__plane).
+   On AVX-512 eight partial sums per entry, reduced as _mm512_reduce_add_pd, the tail by the
+   reference. On AVX2 lane l holds points l mod 4, so that each lane is the reference's partial
+   sum l, formed by the same operations and added in the same order: the same bits as
+   rdg__k_cov2_ref and rdg__k_wsum_small (scalar on AVX2 before: the covariance sums were 38 % of
+   W1's time at d = 2, t = 0.01). */
+RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
+                                   const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
+    rdg__v a = RDG__VSET(0.0), b = RDG__VSET(0.0), c = RDG__VSET(0.0);
+    rdg__v r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]), m0 = RDG__VSET(dm[0]), m1 = RDG__VSET(dm[1]);
+    size_t p = 0;
+    for (; p + RDG__VW <= P; p += RDG__VW) {
+        rdg__v x0, x1, wk = RDG__VLD(wt + p), c0, c1, wc0;
+        rdg__plane(X, idx, p, &x0, &x1);
+        c0 = RDG__VSUB(RDG__VSUB(x0, r0), m0);
+        c1 = RDG__VSUB(RDG__VSUB(x1, r1), m1);
+        wc0 = RDG__VMUL(wk, c0);
+        a = RDG__VFMA(c0, wc0, a);
+        b = RDG__VFMA(c1, wc0, b);
+        c = RDG__VFMA(c1, RDG__VMUL(wk, c1), c);
+    }
+#  if RDG__VW == 8
+    out3[0] += rdg__vsum8_tree(a);
+    out3[1] += rdg__vsum8_tree(b);
+    out3[2] += rdg__vsum8_tree(c);
+    if (p < P) rdg__k_cov2_ref(idx ? X : X + 2 * p, idx ? idx + p : NULL, wt + p, P - p, xr, dm, out3);
+#  else
+    {
+        rdg_real abc[12];
+        RDG__VST(abc, a); RDG__VST(abc + 4, b); RDG__VST(abc + 8, c);
+        for (; p < P; ++p) rdg__cov2_point(X, idx, wt, p, xr, dm, abc);   /* the tail, as the reference */
+        rdg__cov2_total(abc, out3);
+    }
+#  endif
+}
+#  define rdg__k_cov2 rdg__k_cov2_simd
+
+/* out += sum_k wt_k (x_{idx_k} - xr) for d = 2 (idx NULL: x_k); the tail into lane 0 on AVX2,
+   as the reference. */
 RDG__PRIVATE void rdg__k_wsum2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t nk,
                                     const rdg_real *xr, rdg_real *out) {
     rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]);
