@@ -1544,6 +1544,41 @@ RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rd
     rdg__cov2_total(abc, out3);
 }
 
+/* The plane's mean and covariance sums in one pass over points 0 .. n - 1 in order (the plane
+   path of a full scan, rdg__tail_plane), about the reference point xr: s2 += sum_k w_k u_k and
+   m3 += the three sums of w_k u_k u_k^T (entries 00, 10, 11), u_k = x_k - xr. Four partial
+   sums each, points k mod 4 and the tail into the first, so that s2 gets the bits of
+   rdg__k_wsum_small (the mean is unchanged by the fusion). The centred covariance follows as
+   m3 / W - dm dm^T (dm = s2 / W): a one-pass form shifted by the heaviest point, whose distance
+   from the mean is at most the kept points' spread, so that the subtraction cancels no more
+   than a few bits (MATH.md 2: a shifted, not a raw, one-pass form). */
+RDG__PRIVATE void rdg__mom2_point(const rdg_real *xi, rdg_real wk, const rdg_real *xr, size_t l, rdg_real *sm) {
+    rdg_real u0 = xi[0] - xr[0], u1 = xi[1] - xr[1], wu0 = wk * u0;
+    sm[l] = RDG__FMA(wk, u0, sm[l]);
+    sm[4 + l] = RDG__FMA(wk, u1, sm[4 + l]);
+    sm[8 + l] = RDG__FMA(u0, wu0, sm[8 + l]);
+    sm[12 + l] = RDG__FMA(u1, wu0, sm[12 + l]);
+    sm[16 + l] = RDG__FMA(u1, wk * u1, sm[16 + l]);
+}
+/* s2 += sums 0, 1 and m3 += sums 2, 3, 4 of sm (5 x 4 partial sums, entry-major), in one order. */
+RDG__PRIVATE void rdg__mom2_total(const rdg_real *sm, rdg_real *s2, rdg_real *m3) {
+    int e;
+    for (e = 0; e < 5; ++e) {
+        rdg_real t = (sm[4 * e] + sm[4 * e + 1]) + (sm[4 * e + 2] + sm[4 * e + 3]);
+        if (e < 2) s2[e] += t; else m3[e - 2] += t;
+    }
+}
+RDG__PRIVATE void rdg__k_mom2_ref(const rdg_real *X, const rdg_real *wt, size_t n, const rdg_real *xr,
+                                  rdg_real *s2, rdg_real *m3) {
+    rdg_real sm[20];
+    size_t k = 0, l;
+    for (l = 0; l < 20; ++l) sm[l] = 0;
+    for (; k + 4 <= n; k += 4)
+        for (l = 0; l < 4; ++l) rdg__mom2_point(X + (k + l) * 2, wt[k + l], xr, l, sm);
+    for (; k < n; ++k) rdg__mom2_point(X + k * 2, wt[k], xr, 0, sm);
+    rdg__mom2_total(sm, s2, m3);
+}
+
 #if RDG__IDX8
 /* The sum of the eight lanes in the order of _mm512_reduce_add_pd (halves, then quarters, then
    the pair), without the intrinsic's undefined-vector operands, which g++ 12 warns about. */
@@ -1592,6 +1627,7 @@ RDG__PRIVATE void rdg__plane4(const rdg_real *X, const size_t *idx, size_t k, __
 #  define RDG__PLANE_SIMD 1
 #else
 #  define rdg__k_cov2 rdg__k_cov2_ref
+#  define rdg__k_mom2 rdg__k_mom2_ref
 #  define RDG__PLANE_SIMD 0
 #endif
 
@@ -1632,6 +1668,44 @@ RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const r
 #  endif
 }
 #  define rdg__k_cov2 rdg__k_cov2_simd
+
+/* rdg__k_mom2_ref a vector of points per step, in order (on AVX2 lane l is the reference's
+   partial sum l, the same bits; on AVX-512 eight partial sums, reduced as rdg__k_wsum2_simd and
+   rdg__k_cov2_simd reduce theirs, the tail by the reference). */
+RDG__PRIVATE void rdg__k_mom2_simd(const rdg_real *X, const rdg_real *wt, size_t n, const rdg_real *xr,
+                                   rdg_real *s2, rdg_real *m3) {
+    rdg__v s0 = RDG__VSET(0.0), s1 = RDG__VSET(0.0), a = RDG__VSET(0.0), b = RDG__VSET(0.0), c = RDG__VSET(0.0);
+    rdg__v r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]);
+    size_t k = 0;
+    for (; k + RDG__VW <= n; k += RDG__VW) {
+        rdg__v x0, x1, wk = RDG__VLD(wt + k), u0, u1, wu0;
+        rdg__plane(X, NULL, k, &x0, &x1);
+        u0 = RDG__VSUB(x0, r0);
+        u1 = RDG__VSUB(x1, r1);
+        wu0 = RDG__VMUL(wk, u0);
+        s0 = RDG__VFMA(wk, u0, s0);
+        s1 = RDG__VFMA(wk, u1, s1);
+        a = RDG__VFMA(u0, wu0, a);
+        b = RDG__VFMA(u1, wu0, b);
+        c = RDG__VFMA(u1, RDG__VMUL(wk, u1), c);
+    }
+#  if RDG__VW == 8
+    s2[0] += rdg__vsum8_tree(s0);
+    s2[1] += rdg__vsum8_tree(s1);
+    m3[0] += rdg__vsum8_tree(a);
+    m3[1] += rdg__vsum8_tree(b);
+    m3[2] += rdg__vsum8_tree(c);
+    if (k < n) rdg__k_mom2_ref(X + 2 * k, wt + k, n - k, xr, s2, m3);
+#  else
+    {
+        rdg_real sm[20];
+        RDG__VST(sm, s0); RDG__VST(sm + 4, s1); RDG__VST(sm + 8, a); RDG__VST(sm + 12, b); RDG__VST(sm + 16, c);
+        for (; k < n; ++k) rdg__mom2_point(X + k * 2, wt[k], xr, 0, sm);   /* the tail, as the reference */
+        rdg__mom2_total(sm, s2, m3);
+    }
+#  endif
+}
+#  define rdg__k_mom2 rdg__k_mom2_simd
 
 /* out += sum_k wt_k (x_{idx_k} - xr) for d = 2 (idx NULL: x_k); the tail into lane 0 on AVX2,
    as the reference. */
@@ -3899,12 +3973,15 @@ RDG__PRIVATE void rdg__eval_tail(const rdg_gmm *g, const rdg_real *x, rdg__ws *w
    a quarter of the points are kept (the 2-D experiments at most t, W1 at t = 0.01): the
    weights of all n points stay in place and in order, and log p, the reference point and dm
    come from contiguous passes over the rows, where compaction and gathered rows would cost
-   more than the dropped points. The kept set, the reference and the formulas are
+   more than the dropped points. The kept set, the reference and the mean's formula are
    rdg__eval_tail's; the order of the sums differs, and the weights are left unnormalised:
    w->w holds u_i = exp(e_i - emax) (0 below the cut) and *sum their sum, w_i = u_i / *sum.
+   m3 (NULL: not wanted) receives C's entries 00, 10, 11 from the mean's own pass, shifted by
+   the reference point (rdg__k_mom2: m3 / W - dm dm^T), where rdg__eval_tail takes a second
+   pass centred on the mean: W1 at d = 2 1.3x-1.6x faster (tools/ab.sh, N = 1e3 to 1e5).
    Returns 0, having changed nothing, when fewer points are kept (then w->w must go through
    rdg__eval_tail); on 1, w->nk counts the kept points but w->idx is not set. */
-RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rdg_real *sum) {
+RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rdg_real *sum, rdg_real *m3) {
     size_t n = g->n, i, nk = 0, imax = 0, b;
     rdg_real *e = w->w, cut = g->drop > 0 ? emax - g->drop : -RDG__BIG, inv;
     if (g->d != 2) return 0;
@@ -3924,9 +4001,17 @@ RDG__PRIVATE int rdg__tail_plane(const rdg_gmm *g, rdg__ws *w, rdg_real emax, rd
     w->nk = nk;
     w->ref = imax;
     w->dm[0] = w->dm[1] = 0;
-    rdg__k_wsum(g->x, 2, NULL, e, n, g->x + imax * 2, w->dm);
+    if (m3) {
+        m3[0] = m3[1] = m3[2] = 0;
+        rdg__k_mom2(g->x, e, n, g->x + imax * 2, w->dm, m3);
+    } else rdg__k_wsum(g->x, 2, NULL, e, n, g->x + imax * 2, w->dm);
     inv = RDG__R(1.0) / *sum;
     w->dm[0] *= inv; w->dm[1] *= inv;
+    if (m3) {
+        m3[0] = RDG__FMA(-w->dm[0], w->dm[0], m3[0] * inv);
+        m3[1] = RDG__FMA(-w->dm[1], w->dm[0], m3[1] * inv);
+        m3[2] = RDG__FMA(-w->dm[1], w->dm[1], m3[2] * inv);
+    }
     return 1;
 }
 
@@ -3947,7 +4032,7 @@ RDG__PRIVATE void rdg__eval(const rdg_gmm *g, const rdg_real *x, rdg__ws *w, int
    the L_PM targets and their loss) does. */
 RDG__PRIVATE void rdg__eval_mean(const rdg_gmm *g, const rdg_real *x, rdg__ws *w) {
     rdg_real emax = rdg__eval_scan(g, x, w), usum;
-    if (rdg__tail_plane(g, w, emax, &usum)) rdg__tail_mean(g, x, w);
+    if (rdg__tail_plane(g, w, emax, &usum, NULL)) rdg__tail_mean(g, x, w);
     else rdg__eval_tail(g, x, w, 0, NULL, g->n, emax);
 }
 
@@ -4235,7 +4320,8 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
         size_t cur[RDG__QS];
         rdg_real mx[RDG__QS];
         int pl[RDG__QS];                     /* rdg__tail_plane took the query ... */
-        rdg_real usum[RDG__QS];              /* ... and its weights' sum */
+        rdg_real usum[RDG__QS];              /* ... its weights' sum and C (want_cov) */
+        rdg_real c3[RDG__QS][3];
         if (nq % RDG__QB == 0 && wq[0].xt) {
             const rdg_real *yq[RDG__QS];
             rdg_real *ei[RDG__QS];
@@ -4248,7 +4334,7 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             }
         } else for (q = 0; q < nq; ++q) mx[q] = rdg__eval_scan(g, y + (b0 + q) * d, &wq[q]);
         for (q = 0; q < nq; ++q) {
-            pl[q] = rdg__tail_plane(g, &wq[q], mx[q], &usum[q]);
+            pl[q] = rdg__tail_plane(g, &wq[q], mx[q], &usum[q], want_cov ? c3[q] : NULL);
             if (!pl[q]) rdg__eval_tail(g, y + (b0 + q) * d, &wq[q], -1, NULL, n, mx[q]);
             cur[q] = 0;
         }
@@ -4271,7 +4357,7 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             size_t k0, nkmax = 0;
             for (q = 0; q < nq; ++q) {
                 for (j = 0; j < wq[q].dp * wq[q].dp; ++j) wq[q].acc[j] = 0;
-                if (pl[q]) rdg__cov_d2(g, &wq[q], NULL, wq[q].w, n, RDG__R(1.0) / usum[q]);
+                if (pl[q]) { wq[q].acc[0] = c3[q][0]; wq[q].acc[wq[q].dp] = c3[q][1]; wq[q].acc[wq[q].dp + 1] = c3[q][2]; }
                 else if (wq[q].nk > nkmax) nkmax = wq[q].nk;
             }
             /* the block's queries share one tile (the first's): a tile per query would keep
