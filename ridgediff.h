@@ -1638,25 +1638,35 @@ RDG__PRIVATE void rdg__plane4(const rdg_real *X, const size_t *idx, size_t k, __
    sum l, formed by the same operations and added in the same order: the same bits as
    rdg__k_cov2_ref and rdg__k_wsum_small (scalar on AVX2 before: the covariance sums were 38 % of
    W1's time at d = 2, t = 0.01). */
+#  if RDG__VW == 8
+/* out3 += the three sums' lanes, each reduced as _mm512_reduce_add_pd. */
+RDG__PRIVATE void rdg__plane_sum3(__m512d a, __m512d b, __m512d c, rdg_real *out3) {
+    out3[0] += rdg__vsum8_tree(a);
+    out3[1] += rdg__vsum8_tree(b);
+    out3[2] += rdg__vsum8_tree(c);
+}
+#  endif
+/* One vector of points into the three second-moment sums (entries 00, 10, 11) of w c c^T, the
+   step rdg__cov2_point and rdg__mom2_point take per point: a += c0 (w c0), b += c1 (w c0),
+   c += c1 (w c1). */
+RDG__VINLINE void rdg__plane_m3(rdg__v c0, rdg__v c1, rdg__v wk, rdg__v *a, rdg__v *b, rdg__v *c) {
+    rdg__v wc0 = RDG__VMUL(wk, c0);
+    *a = RDG__VFMA(c0, wc0, *a);
+    *b = RDG__VFMA(c1, wc0, *b);
+    *c = RDG__VFMA(c1, RDG__VMUL(wk, c1), *c);
+}
 RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                    const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
     rdg__v a = RDG__VSET(0.0), b = RDG__VSET(0.0), c = RDG__VSET(0.0);
     rdg__v r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]), m0 = RDG__VSET(dm[0]), m1 = RDG__VSET(dm[1]);
     size_t p = 0;
     for (; p + RDG__VW <= P; p += RDG__VW) {
-        rdg__v x0, x1, wk = RDG__VLD(wt + p), c0, c1, wc0;
+        rdg__v x0, x1, wk = RDG__VLD(wt + p);
         rdg__plane(X, idx, p, &x0, &x1);
-        c0 = RDG__VSUB(RDG__VSUB(x0, r0), m0);
-        c1 = RDG__VSUB(RDG__VSUB(x1, r1), m1);
-        wc0 = RDG__VMUL(wk, c0);
-        a = RDG__VFMA(c0, wc0, a);
-        b = RDG__VFMA(c1, wc0, b);
-        c = RDG__VFMA(c1, RDG__VMUL(wk, c1), c);
+        rdg__plane_m3(RDG__VSUB(RDG__VSUB(x0, r0), m0), RDG__VSUB(RDG__VSUB(x1, r1), m1), wk, &a, &b, &c);
     }
 #  if RDG__VW == 8
-    out3[0] += rdg__vsum8_tree(a);
-    out3[1] += rdg__vsum8_tree(b);
-    out3[2] += rdg__vsum8_tree(c);
+    rdg__plane_sum3(a, b, c, out3);
     if (p < P) rdg__k_cov2_ref(idx ? X : X + 2 * p, idx ? idx + p : NULL, wt + p, P - p, xr, dm, out3);
 #  else
     {
@@ -1678,23 +1688,18 @@ RDG__PRIVATE void rdg__k_mom2_simd(const rdg_real *X, const rdg_real *wt, size_t
     rdg__v r0 = RDG__VSET(xr[0]), r1 = RDG__VSET(xr[1]);
     size_t k = 0;
     for (; k + RDG__VW <= n; k += RDG__VW) {
-        rdg__v x0, x1, wk = RDG__VLD(wt + k), u0, u1, wu0;
+        rdg__v x0, x1, wk = RDG__VLD(wt + k), u0, u1;
         rdg__plane(X, NULL, k, &x0, &x1);
         u0 = RDG__VSUB(x0, r0);
         u1 = RDG__VSUB(x1, r1);
-        wu0 = RDG__VMUL(wk, u0);
         s0 = RDG__VFMA(wk, u0, s0);
         s1 = RDG__VFMA(wk, u1, s1);
-        a = RDG__VFMA(u0, wu0, a);
-        b = RDG__VFMA(u1, wu0, b);
-        c = RDG__VFMA(u1, RDG__VMUL(wk, u1), c);
+        rdg__plane_m3(u0, u1, wk, &a, &b, &c);
     }
 #  if RDG__VW == 8
     s2[0] += rdg__vsum8_tree(s0);
     s2[1] += rdg__vsum8_tree(s1);
-    m3[0] += rdg__vsum8_tree(a);
-    m3[1] += rdg__vsum8_tree(b);
-    m3[2] += rdg__vsum8_tree(c);
+    rdg__plane_sum3(a, b, c, m3);
     if (k < n) rdg__k_mom2_ref(X + 2 * k, wt + k, n - k, xr, s2, m3);
 #  else
     {
