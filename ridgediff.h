@@ -1549,9 +1549,10 @@ RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rd
    m3 += the three sums of w_k u_k u_k^T (entries 00, 10, 11), u_k = x_k - xr. Four partial
    sums each, points k mod 4 and the tail into the first, so that s2 gets the bits of
    rdg__k_wsum_small (the mean is unchanged by the fusion). The centred covariance follows as
-   m3 / W - dm dm^T (dm = s2 / W): a one-pass form shifted by the heaviest point, whose distance
-   from the mean is at most the kept points' spread, so that the subtraction cancels no more
-   than a few bits (MATH.md 2: a shifted, not a raw, one-pass form). */
+   m3 / W - dm dm^T (dm = s2 / W): a one-pass form shifted by the heaviest point, not the raw
+   form MATH.md 2 warns of. Its error is a few eps of m3 / W, that is of C times
+   1 + |dm|^2 / |C|: small where one weight dominates (dm near 0, where the raw form fails) and
+   where the weights spread (dm within their spread); test plane_moments bounds it. */
 RDG__PRIVATE void rdg__mom2_point(const rdg_real *xi, rdg_real wk, const rdg_real *xr, size_t l, rdg_real *sm) {
     rdg_real u0 = xi[0] - xr[0], u1 = xi[1] - xr[1], wu0 = wk * u0;
     sm[l] = RDG__FMA(wk, u0, sm[l]);
@@ -1632,12 +1633,6 @@ RDG__PRIVATE void rdg__plane4(const rdg_real *X, const size_t *idx, size_t k, __
 #endif
 
 #if RDG__PLANE_SIMD
-/* The plane's vector kernels (AVX-512 and AVX2), a vector of kept points per step (rdg__plane).
-   On AVX-512 eight partial sums per entry, reduced as _mm512_reduce_add_pd, the tail by the
-   reference. On AVX2 lane l holds points l mod 4, so that each lane is the reference's partial
-   sum l, formed by the same operations and added in the same order: the same bits as
-   rdg__k_cov2_ref and rdg__k_wsum_small (scalar on AVX2 before: the covariance sums were 38 % of
-   W1's time at d = 2, t = 0.01). */
 #  if RDG__VW == 8
 /* out3 += the three sums' lanes, each reduced as _mm512_reduce_add_pd. */
 RDG__PRIVATE void rdg__plane_sum3(__m512d a, __m512d b, __m512d c, rdg_real *out3) {
@@ -1655,6 +1650,12 @@ RDG__VINLINE void rdg__plane_m3(rdg__v c0, rdg__v c1, rdg__v wk, rdg__v *a, rdg_
     *b = RDG__VFMA(c1, wc0, *b);
     *c = RDG__VFMA(c1, RDG__VMUL(wk, c1), *c);
 }
+/* The plane's vector kernels (AVX-512 and AVX2), a vector of kept points per step (rdg__plane).
+   On AVX-512 eight partial sums per entry, reduced as _mm512_reduce_add_pd, the tail by the
+   reference. On AVX2 lane l holds points l mod 4, so that each lane is the reference's partial
+   sum l, formed by the same operations and added in the same order: the same bits as
+   rdg__k_cov2_ref and rdg__k_wsum_small (scalar on AVX2 before: the covariance sums were 38 % of
+   W1's time at d = 2, t = 0.01). */
 RDG__PRIVATE void rdg__k_cov2_simd(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t P,
                                    const rdg_real *xr, const rdg_real *dm, rdg_real *out3) {
     rdg__v a = RDG__VSET(0.0), b = RDG__VSET(0.0), c = RDG__VSET(0.0);
