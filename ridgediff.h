@@ -1515,16 +1515,20 @@ RDG__PRIVATE void rdg__k_wsum_small(const rdg_real *X, size_t d, const size_t *i
     for (j = 0; j < d; ++j) out[j] += (p[0][j] + p[1][j]) + (p[2][j] + p[3][j]);
 }
 
-/* Point p's terms into partial sum p mod 4 of each entry of the plane's covariance sums below
-   (abc: 3 x 4 sums, entry-major). */
+/* One point's terms w c c^T (entries 00, 10, 11) into partial sum l of each (abc: 3 x 4 sums,
+   entry-major): the step of the plane's covariance sums and of its one-pass moments. */
+RDG__PRIVATE void rdg__m3_point(rdg_real c0, rdg_real c1, rdg_real wk, size_t l, rdg_real *abc) {
+    rdg_real wc0 = wk * c0;
+    abc[l] = RDG__FMA(c0, wc0, abc[l]);
+    abc[4 + l] = RDG__FMA(c1, wc0, abc[4 + l]);
+    abc[8 + l] = RDG__FMA(c1, wk * c1, abc[8 + l]);
+}
+
+/* Point p's terms into partial sum p mod 4 of each entry of the plane's covariance sums below. */
 RDG__PRIVATE void rdg__cov2_point(const rdg_real *X, const size_t *idx, const rdg_real *wt, size_t p,
                                   const rdg_real *xr, const rdg_real *dm, rdg_real *abc) {
     const rdg_real *xi = X + RDG__ROW(idx, p) * 2;
-    rdg_real wk = wt[p], c0 = (xi[0] - xr[0]) - dm[0], c1 = (xi[1] - xr[1]) - dm[1];
-    size_t l = p & 3;
-    abc[l] = RDG__FMA(c0, wk * c0, abc[l]);
-    abc[4 + l] = RDG__FMA(c1, wk * c0, abc[4 + l]);
-    abc[8 + l] = RDG__FMA(c1, wk * c1, abc[8 + l]);
+    rdg__m3_point((xi[0] - xr[0]) - dm[0], (xi[1] - xr[1]) - dm[1], wt[p], p & 3, abc);
 }
 
 /* out3 += the three entries' partial sums, in one order. */
@@ -1554,20 +1558,16 @@ RDG__PRIVATE void rdg__k_cov2_ref(const rdg_real *X, const size_t *idx, const rd
    1 + |dm|^2 / |C|: small where one weight dominates (dm near 0, where the raw form fails) and
    where the weights spread (dm within their spread); test plane_moments bounds it. */
 RDG__PRIVATE void rdg__mom2_point(const rdg_real *xi, rdg_real wk, const rdg_real *xr, size_t l, rdg_real *sm) {
-    rdg_real u0 = xi[0] - xr[0], u1 = xi[1] - xr[1], wu0 = wk * u0;
+    rdg_real u0 = xi[0] - xr[0], u1 = xi[1] - xr[1];
     sm[l] = RDG__FMA(wk, u0, sm[l]);
     sm[4 + l] = RDG__FMA(wk, u1, sm[4 + l]);
-    sm[8 + l] = RDG__FMA(u0, wu0, sm[8 + l]);
-    sm[12 + l] = RDG__FMA(u1, wu0, sm[12 + l]);
-    sm[16 + l] = RDG__FMA(u1, wk * u1, sm[16 + l]);
+    rdg__m3_point(u0, u1, wk, l, sm + 8);
 }
 /* s2 += sums 0, 1 and m3 += sums 2, 3, 4 of sm (5 x 4 partial sums, entry-major), in one order. */
 RDG__PRIVATE void rdg__mom2_total(const rdg_real *sm, rdg_real *s2, rdg_real *m3) {
     int e;
-    for (e = 0; e < 5; ++e) {
-        rdg_real t = (sm[4 * e] + sm[4 * e + 1]) + (sm[4 * e + 2] + sm[4 * e + 3]);
-        if (e < 2) s2[e] += t; else m3[e - 2] += t;
-    }
+    for (e = 0; e < 2; ++e) s2[e] += (sm[4 * e] + sm[4 * e + 1]) + (sm[4 * e + 2] + sm[4 * e + 3]);
+    rdg__cov2_total(sm + 8, m3);
 }
 RDG__PRIVATE void rdg__k_mom2_ref(const rdg_real *X, const rdg_real *wt, size_t n, const rdg_real *xr,
                                   rdg_real *s2, rdg_real *m3) {
@@ -3898,15 +3898,19 @@ RDG__PRIVATE void rdg__cov_small(const rdg_gmm *g, rdg__ws *w, size_t k0, size_t
         w->acc[i * w->dp + j] += (ps[0][i * d + j] + ps[1][i * d + j]) + (ps[2][i * d + j] + ps[3][i * d + j]);
 }
 
-/* The same for d = 2 (the paper's plane experiments): rdg__k_cov2 over P points idx[0..P)
-   (NULL: points 0 .. P - 1) with weights wt, the sums times scale (1 for normalised weights). */
-RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, const size_t *idx, const rdg_real *wt, size_t P,
-                              rdg_real scale) {
+/* The plane's C entries 00, 10, 11 (s3) into the accumulator's lower triangle. */
+RDG__PRIVATE void rdg__acc_d2(rdg__ws *w, const rdg_real *s3) {
+    w->acc[0] += s3[0];
+    w->acc[w->dp] += s3[1];
+    w->acc[w->dp + 1] += s3[2];
+}
+
+/* The same for d = 2 (the paper's plane experiments): rdg__k_cov2 over the P kept points
+   idx[0..P) with their normalised weights wt. */
+RDG__PRIVATE void rdg__cov_d2(const rdg_gmm *g, rdg__ws *w, const size_t *idx, const rdg_real *wt, size_t P) {
     rdg_real s3[3] = { 0, 0, 0 };
     rdg__k_cov2(g->x, idx, wt, P, g->x + w->ref * 2, w->dm, s3);
-    w->acc[0] += s3[0] * scale;
-    w->acc[w->dp] += s3[1] * scale;
-    w->acc[w->dp + 1] += s3[2] * scale;
+    rdg__acc_d2(w, s3);
 }
 
 /* C accumulator += sum over kept points k0 .. k0 + RDG__TILE - 1 of w_k c_k c_k^T (lower), as
@@ -3919,7 +3923,7 @@ RDG__PRIVATE void rdg__cov_tile(const rdg_gmm *g, rdg__ws *w, size_t k0, rdg_rea
     size_t d = g->d, dp = w->dp, p, P = w->nk - k0 < RDG__TILE ? w->nk - k0 : RDG__TILE;
     const rdg_real *xr = g->x + w->ref * d;
     if (d <= RDG__SMALLD) {      /* the d (d + 1) / 2 entries directly, four partial sums each */
-        if (d == 2) rdg__cov_d2(g, w, w->idx + k0, w->w + k0, P, 1); else rdg__cov_small(g, w, k0, P, d);
+        if (d == 2) rdg__cov_d2(g, w, w->idx + k0, w->w + k0, P); else rdg__cov_small(g, w, k0, P, d);
         return;
     }
     for (p = 0; p < P; ++p)             /* rdg__centred and the weighting in one pass */
@@ -4363,7 +4367,7 @@ RDGDEF rdg_status rdg_density_eval_ctx(rdg_density_ctx *ctx, rdg_real t, const r
             size_t k0, nkmax = 0;
             for (q = 0; q < nq; ++q) {
                 for (j = 0; j < wq[q].dp * wq[q].dp; ++j) wq[q].acc[j] = 0;
-                if (pl[q]) { wq[q].acc[0] = c3[q][0]; wq[q].acc[wq[q].dp] = c3[q][1]; wq[q].acc[wq[q].dp + 1] = c3[q][2]; }
+                if (pl[q]) rdg__acc_d2(&wq[q], c3[q]);
                 else if (wq[q].nk > nkmax) nkmax = wq[q].nk;
             }
             /* the block's queries share one tile (the first's): a tile per query would keep
