@@ -5706,7 +5706,7 @@ RDG__PRIVATE void rdg__exact_scan(const rdg_gmm *g, rdg_real xmax, const rdg_rea
     if (nq == 1) { rdg__exact_one(g, xmax, y[0], wq, cand[0], out[0]); return; }
     for (q = 0; q < nq; ++q) {
         dot[q] = rdg__square_ok(&wq[0], d, xmax, y[q], &c0[q]);
-        c0[q] *= RDG__R(0.5) / s2;
+        c0[q] = RDG__R(0.5) * c0[q] / s2;   /* as rdg__exact_one rounds it */
         mx[q] = -RDG__BIG;
     }
     for (q = 0; q < nq; ++q) if (dot[q]) ord[nok++] = q;

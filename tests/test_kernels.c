@@ -389,17 +389,19 @@ static void sampler_sets(void) {
    in shuffled order mixing members that allow the expanded square (|y| ~ 1) with members that
    do not (|y| ~ 100), and (at t = 0.01, data 70 % in a tight cluster) members at the cluster,
    where most points keep their weight (the dense sums), with members elsewhere (the kept
-   points), with sets (drop 40) and without (drop 0). The sampler's results then cannot depend
-   on how its trajectories are cut into batches. */
+   points), with sets (drop 40) and without (drop 0), for N = 300 and for data smaller than a
+   scan block (N = 12 at d = 2, N = 24 at d = 3: there a member's constant term once rounded
+   differently in a batch than alone). The sampler's results then cannot depend on how its
+   trajectories are cut into batches. */
 static void scan_members(void) {
-    enum { N = 300, NQ = 9 };
-    static const size_t ds[] = { 5, 32, 33 };
+    enum { NMAX = 300, NQ = 9 };
+    static const size_t ds[] = { 2, 3, 5, 32, 33 }, ns[] = { 12, 24, NMAX, NMAX, NMAX }, reps[] = { 8, 8, 1, 1, 1 };
     static const double ts[] = { 0.5, 0.01 };
     rdg_rng r;
-    size_t id, it, idr, q, j, trial, bad = 0, mixed = 0, dense = 0, kept = 0, fails = 0, lone = 0;
+    size_t id, rep, it, idr, q, j, trial, bad = 0, mixed = 0, dense = 0, kept = 0, fails = 0, lone = 0;
     rdg_rng_init(&r, 29, 0);
-    for (id = 0; id < 3; ++id) for (it = 0; it < 2; ++it) for (idr = 0; idr < 2; ++idr) {
-        size_t d = ds[id], cper = rdg__cand_len(N, d);
+    for (id = 0; id < 5; ++id) for (rep = 0; rep < reps[id]; ++rep) for (it = 0; it < 2; ++it) for (idr = 0; idr < 2; ++idr) {
+        size_t d = ds[id], N = ns[id], cper = rdg__cand_len(N, d);
         rdg_real *X = (rdg_real *)malloc(N * d * sizeof *X), *Y = (rdg_real *)malloc(NQ * d * sizeof *Y);
         rdg_real *E = (rdg_real *)malloc(NQ * N * sizeof *E), *acc = (rdg_real *)malloc((NQ + RDG__QB) * d * sizeof *acc);
         rdg_real *o1 = (rdg_real *)malloc(NQ * d * sizeof *o1), *o2 = (rdg_real *)malloc(NQ * d * sizeof *o2);
