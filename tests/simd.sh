@@ -43,6 +43,17 @@ for tag in avx2 native avx512emu; do
     done
     echo "simd: $tag ($flags)"
     ./tests/run.sh $bins || status=1
+    if [ $tag = avx512emu ]; then
+        # and the command-line tool on those paths: its tests, and the same bits at 1, 2, 7 threads
+        if $CC -std=c99 -O2 $flags $OMP -I. -o "build/simd-$tag/ridgediff" tools/ridgediff.c -lm; then
+            for t in cli_test determinism; do
+                out=$(sh tests/$t.sh "build/simd-$tag/ridgediff" 2>&1)
+                printf '%s\n' "$out" | grep '^FAIL'
+                printf '%s\n' "$out" | tail -n 1
+                printf '%s\n' "$out" | tail -n 1 | grep -q ' 0 failed$' || status=1
+            done
+        else echo "simd: FAIL build build/simd-$tag/ridgediff"; status=1; fi
+    fi
     ran=$((ran + 1))
 done
 [ $ran -eq 0 ] && echo "simd: no SIMD flag set could be tested here"
