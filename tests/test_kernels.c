@@ -1170,6 +1170,42 @@ static void project_sets(void) {
    every count 0..67 (every tail length, several whole steps of four and of eight), on points in
    order and gathered in a shuffled order: on AVX2 the same bits (lane l is the reference's
    partial sum l), on AVX-512 within rounding. */
+/* The dense weighted sums of a group (rdg__k_wsumq, the exact sampler's full scans) bit for bit
+   its reference for widths that take each of its paths (blocks of four vectors on AVX-512,
+   two, one, the scalar tail) and row counts 0 to 67, with some weights zero (dropped points);
+   and rdg__k_wsum1, the lone member's sums, bit for bit one query of it. */
+static void wsumq_paths(void) {
+    enum { NR = 67, DMAX = 70 };
+    static const size_t ds[] = { 1, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 70 };
+    static const size_t ns[] = { 0, 1, 3, 8, 64, 67 };
+    rdg_real *X = (rdg_real *)malloc(NR * DMAX * sizeof *X), W[4][NR], o0[4 * DMAX], o1[4 * DMAX], o2[4 * DMAX], o3[DMAX];
+    const rdg_real *wq[4];
+    size_t id, in, q, i, bad = 0, bad1 = 0, cases = 0;
+    rdg_rng r;
+    if (!X) { CHECK(0, "wsumq: out of memory"); return; }
+    rdg_rng_init(&r, 37, 0);
+    fill(&r, X, NR * DMAX, 1.5);
+    for (q = 0; q < 4; ++q) {
+        for (i = 0; i < NR; ++i) W[q][i] = (i + q) % 5 == 2 ? 0 : (rdg_real)rdg_rng_uniform(&r);
+        wq[q] = W[q];
+    }
+    fill(&r, o0, 4 * DMAX, 0.5);
+    for (id = 0; id < sizeof ds / sizeof ds[0]; ++id) for (in = 0; in < sizeof ns / sizeof ns[0]; ++in) {
+        size_t d = ds[id], n = ns[in];
+        memcpy(o1, o0, sizeof o1); memcpy(o2, o0, sizeof o2); memcpy(o3, o0, d * sizeof *o3);
+        rdg__k_wsumq_ref(X, n, d, wq, o1);
+        rdg__k_wsumq(X, n, d, wq, o2);
+        rdg__k_wsum1(X, n, d, wq[0], o3);
+        bad += memcmp(o1, o2, 4 * d * sizeof *o1) != 0;
+        bad1 += memcmp(o1, o3, d * sizeof *o1) != 0;
+        ++cases;
+    }
+    CHECK(bad == 0, "wsumq (%s): %zu of %zu cases off the reference's bits", RDG__SIMD_NAME, bad, cases);
+    CHECK(bad1 == 0, "wsum1 (%s): %zu of %zu cases off one query of the group's bits", RDG__SIMD_NAME, bad1, cases);
+    printf("  wsumq, wsum1: %zu cases (%s)\n", cases, RDG__SIMD_NAME);
+    free(X);
+}
+
 static void plane_kernels(void) {
 #if RDG__PLANE_SIMD
     enum { NP = 67 };
@@ -1261,6 +1297,7 @@ static void plane_moments(void) {
 
 int main(void) {
     kernels();
+    wsumq_paths();
     plane_kernels();
     plane_moments();
     dotq_panels();

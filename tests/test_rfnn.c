@@ -408,6 +408,39 @@ static void test_quad(void) {
     rdg_rfnn_free(&rf);
 }
 
+/* The quadratic form at widths that take each of rdg__rf_slab's paths for K: blocks of 64 x 64
+   through rdg__rf_kblk when M is a whole number of vector pairs (8 reals on AVX2, 16 on
+   AVX-512: 64 and 128 both, 72 AVX2 only), 4 x 4 blocks otherwise (130; and the scalar
+   build): K exactly symmetric and the form's loss at the network's weights equal to the DMM
+   loss of the network, each summed its own way. */
+static void test_quad_widths(void) {
+    static const size_t Ms[] = { 64, 72, 128, 130 };
+    rdg_gmm g;
+    rdg_dmm_opts o;
+    size_t im, i, j;
+    rdg_gmm_init(&g, TWO, 2, 2);
+    memset(&o, 0, sizeof o);
+    o.nt = 40; o.ndraw = 3; o.seed = 11; o.weight = RDG_WEIGHT_SIGMA2;
+    for (im = 0; im < sizeof Ms / sizeof Ms[0]; ++im) {
+        size_t M = Ms[im];
+        rdg_rfnn rf;
+        rdg_model m;
+        rdg_rf_quad q;
+        rdg_real L1, L2;
+        int asym = 0;
+        CHECK(rdg_rfnn_init(&rf, 2, M, 8, 0, 3) == RDG_OK, "rfnn M = %zu", M);
+        rdg_rfnn_model(&rf, &m);
+        for (i = 0; i < 2 * M; ++i) rf.A[i] = RDG__R(0.01) * (rdg_real)((i * 37) % 23) - RDG__R(0.1);
+        if (rdg_rf_quad_build(&rf, &g, &o, &q) != RDG_OK) { CHECK(0, "quad build M = %zu", M); rdg_rfnn_free(&rf); continue; }
+        for (i = 0; i < M; ++i) for (j = 0; j < i; ++j) asym |= q.K[i * M + j] != q.K[j * M + i];
+        CHECK(!asym, "M = %zu: K exactly symmetric", M);
+        CHECK(rdg_dmm_loss(&m, &g, &o, &L1) == RDG_OK && rdg_rf_quad_loss(&q, rf.A, &L2) == RDG_OK, "M = %zu: losses", M);
+        CHECK(fabs(L1 - L2) <= 1e-12 * fabs(L1), "M = %zu: quad %.17g vs dmm %.17g", M, (double)L2, (double)L1);
+        rdg_rf_quad_free(&q);
+        rdg_rfnn_free(&rf);
+    }
+}
+
 #if RDG__HAVE_OMP
 /* results do not depend on the number of threads */
 static void test_threads(void) {
@@ -532,6 +565,7 @@ int main(void) {
     RDG_T_TIME(test_dmm_loss);
     RDG_T_TIME(test_rfnn_basics);
     RDG_T_TIME(test_quad);
+    RDG_T_TIME(test_quad_widths);
 #if RDG__HAVE_OMP
     RDG_T_TIME(test_threads);
 #endif
