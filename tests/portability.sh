@@ -16,6 +16,11 @@
 #   cortex-m4     arm-none-eabi-gcc -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard
 #                 -DRDG_NO_STDIO -DRDG_REAL_FLOAT -Wdouble-promotion -Werror: compile (and link
 #                 with newlib's nosys specs when present); no run
+#   avx512emu-asan  the kernel, density, ridge, sampler, linalg and RFNN tests on the AVX-512
+#                 paths (tests/avx512emu: the intrinsics in plain C, any CPU) under
+#                 AddressSanitizer and UndefinedBehaviorSanitizer, run: the vector kernels'
+#                 loads, stores and gathers held to their buffers (no -g and -pipe: the
+#                 binaries and the compiler's temporary files stay under the file-size cap)
 # Logs are kept in build/port/<step>/ (capped at ~10 MB each: a compiler reading a file that is
 # being rewritten once produced gigabytes of diagnostics).
 # Usage: sh tests/portability.sh [STEP...]   (default: all). Last line:
@@ -24,7 +29,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
 out=build/port
 mkdir -p "$out"
-steps=${*:-"gcc-c99 clang-c99 g++ tcc musl float aarch64 armhf mingw-w64 cortex-m4"}
+steps=${*:-"gcc-c99 clang-c99 g++ tcc musl float aarch64 armhf mingw-w64 cortex-m4 avx512emu-asan"}
 W="-Wall -Wextra -pedantic -Werror"
 TESTS=$(ls tests/test_*.c)
 TIMEOUT=${PORT_TIMEOUT:-600}
@@ -192,6 +197,15 @@ EOC
                 echo "FAIL cortex-m4: compile"; sed -n '1,20p' "$dir/build.log"; fail=$((fail + 1)); note "FAIL  cortex-m4: compile"
             fi
         fi ;;
+    avx512emu-asan)
+        if have gcc && printf 'int main(void){return 0;}' | gcc -fsanitize=address,undefined -x c - -o "$out/asan_probe" >/dev/null 2>&1; then
+            ASAN_OPTIONS=detect_leaks=1; export ASAN_OPTIONS
+            all_tests=$TESTS
+            TESTS="tests/test_kernels.c tests/test_density.c tests/test_ridge.c tests/test_sampler.c tests/test_linalg.c tests/test_rfnn.c"
+            suite avx512emu-asan "" gcc -pipe -std=c99 $W -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -ffp-contract=off -D__AVX512F__ -Itests/avx512emu
+            TESTS=$all_tests
+        else skip avx512emu-asan "gcc with AddressSanitizer not available (apt-get install gcc)"; fi ;;
     *) echo "unknown step $step"; fail=$((fail + 1)) ;;
     esac
 done

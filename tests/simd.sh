@@ -3,7 +3,7 @@
 # -march=native (AVX-512 where the CPU has it; the whole suite) and with AVX2+FMA (the kernel,
 # density, ridge, sampler and linalg suites), so that the vector kernels run the same tests as
 # the scalar default build; tests/test_kernels.c holds each kernel to its scalar reference.
-# On a CPU without AVX-512 the same five suites also run the AVX-512 paths through
+# On a CPU without AVX-512 those five suites and the RFNN one also run the AVX-512 paths through
 # tests/avx512emu (the intrinsics in plain C, bit-exact), so those paths are tested everywhere.
 # A flag set the compiler or the CPU lacks is skipped with a note.
 CC=${CC:-cc}
@@ -27,6 +27,7 @@ for tag in avx2 native avx512emu; do
     # -march=native (AVX-512 where the CPU has it): the whole suite
     srcs="tests/test_*.c"
     [ $tag != native ] && srcs="tests/test_kernels.c tests/test_density.c tests/test_ridge.c tests/test_sampler.c tests/test_linalg.c"
+    [ $tag = avx512emu ] && srcs="$srcs tests/test_rfnn.c"   # its quadratic form's AVX-512 block path
     # two compiles at a time (SIMD_JOBS): compiling the header is most of this stage's time
     n=0
     for src in $srcs; do

@@ -426,7 +426,7 @@ static void test_quad_widths(void) {
         rdg_rfnn rf;
         rdg_model m;
         rdg_rf_quad q;
-        rdg_real L1, L2;
+        rdg_real L1 = 0, L2 = 1;   /* differ unless both losses are computed */
         int asym = 0;
         CHECK(rdg_rfnn_init(&rf, 2, M, 8, 0, 3) == RDG_OK, "rfnn M = %zu", M);
         rdg_rfnn_model(&rf, &m);
