@@ -21,7 +21,7 @@ for tag in avx2 native avx512emu; do
                 echo "simd: -march=native is AVX2+FMA here (no AVX-512), $tag skipped: native runs those paths"; continue
             fi ;;
         native) flags="-march=native" ;;
-        avx512emu) flags="-ffp-contract=off -D__AVX512F__ -Itests/avx512emu"
+        avx512emu) flags="-O1 -ffp-contract=off -D__AVX512F__ -Itests/avx512emu"   # -O1: a third less compile time
             grep -q ' avx512f ' /proc/cpuinfo 2>/dev/null && { echo "simd: AVX-512 on this CPU (native ran it), $tag skipped"; continue; } ;;
     esac
     if ! printf 'int main(void){return 0;}' | $CC $flags -x c - -o /dev/null 2>/dev/null; then
