@@ -1166,10 +1166,6 @@ static void project_sets(void) {
     }
 }
 
-/* The plane's kernels (d = 2: weighted sums and covariance sums) against their references for
-   every count 0..67 (every tail length, several whole steps of four and of eight), on points in
-   order and gathered in a shuffled order: on AVX2 the same bits (lane l is the reference's
-   partial sum l), on AVX-512 within rounding. */
 /* The dense weighted sums of a group (rdg__k_wsumq, the exact sampler's full scans) bit for bit
    its reference for widths that take each of its paths (blocks of four vectors on AVX-512,
    two, one, the scalar tail) and row counts 0 to 67, with some weights zero (dropped points);
@@ -1206,6 +1202,10 @@ static void wsumq_paths(void) {
     free(X);
 }
 
+/* The plane's kernels (d = 2: weighted sums and covariance sums) against their references for
+   every count 0..67 (every tail length, several whole steps of four and of eight), on points in
+   order and gathered in a shuffled order: on AVX2 the same bits (lane l is the reference's
+   partial sum l), on AVX-512 within rounding. */
 static void plane_kernels(void) {
 #if RDG__PLANE_SIMD
     enum { NP = 67 };
