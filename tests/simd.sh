@@ -16,8 +16,9 @@ for tag in avx2 native avx512emu; do
     case $tag in
         avx2) flags="-mavx2 -mfma"; grep -q ' avx2 ' /proc/cpuinfo 2>/dev/null && grep -q ' fma ' /proc/cpuinfo 2>/dev/null || { echo "simd: no AVX2+FMA on this CPU, $tag skipped"; continue; }
             # without AVX-512, -march=native builds the AVX2 paths itself (whole suite, below)
-            if ! grep -q ' avx512f ' /proc/cpuinfo 2>/dev/null && $CC -march=native -dM -E -x c /dev/null 2>/dev/null | grep -q '__AVX2__' \
-               && $CC -march=native -dM -E -x c /dev/null 2>/dev/null | grep -q '__FMA__'; then
+            native_macros=$($CC -march=native -dM -E -x c /dev/null 2>/dev/null)
+            if ! grep -q ' avx512f ' /proc/cpuinfo 2>/dev/null && printf '%s\n' "$native_macros" | grep -q '__AVX2__' \
+               && printf '%s\n' "$native_macros" | grep -q '__FMA__'; then
                 echo "simd: -march=native is AVX2+FMA here (no AVX-512), $tag skipped: native runs those paths"; continue
             fi ;;
         native) flags="-march=native" ;;
