@@ -5624,12 +5624,14 @@ RDGDEF size_t rdg_sample_ncheck(size_t K, size_t every) {
    two, but its log-weights carry an absolute rounding error up to about
    (d + 4) eps (|y| + a max|x_i|)^2 / (2 s^2) instead of a relative one: allowed while that
    bound is below 1e-11 (every weight and moment then within 1e-11 relative; early in sampling,
-   where no weight can be dropped and the scan is the whole cost). Sets *yy = |y|^2. */
-RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const rdg_real *y, rdg_real *yy) {
+   where no weight can be dropped and the scan is the whole cost). Sets *c0 = |y|^2 / (2 s^2),
+   the square's constant term, rounded here once for every caller (a trajectory's bits must not
+   depend on whether it is scanned alone or in a batch). */
+RDG__PRIVATE int rdg__square_ok(const rdg__ws *w, size_t d, rdg_real xmax, const rdg_real *y, rdg_real *c0) {
     size_t i;
     rdg_real s = 0, nb;
     for (i = 0; i < d; ++i) s += y[i] * y[i];
-    *yy = s;
+    *c0 = RDG__R(0.5) * s / w->s2;
     nb = RDG__SQRT(s) + w->a * xmax;
     return w->xx && (rdg_real)(d + 4) * RDG__EPS * nb * nb * (RDG__R(0.5) / w->s2) <= RDG__R(1e-11);
 }
@@ -5667,9 +5669,9 @@ RDG__PRIVATE void rdg__exact_mean1(const rdg_gmm *g, rdg_real *e, rdg_real emax,
 RDG__PRIVATE void rdg__exact_one(const rdg_gmm *g, rdg_real xmax, const rdg_real *y, rdg__ws *w,
                                  rdg__cand *c, rdg_real *out) {
     size_t n = g->n, d = g->d;
-    rdg_real yy, emax;
-    if (rdg__square_ok(w, d, xmax, y, &yy)) {
-        rdg_real c1 = w->a / w->s2, c2 = RDG__R(0.5) * w->a * c1, c0 = RDG__R(0.5) * yy / w->s2;
+    rdg_real c0, emax;
+    if (rdg__square_ok(w, d, xmax, y, &c0)) {
+        rdg_real c1 = w->a / w->s2, c2 = RDG__R(0.5) * w->a * c1;
         emax = rdg__k_dot(w->xt, w->xx, n, d, y, c1, c2, c0, w->w);
     } else emax = rdg__eval_scan(g, y, w);
     rdg__cand_build(g, y, w->a, w->s2, w->w, emax, c, 1);
@@ -5706,7 +5708,6 @@ RDG__PRIVATE void rdg__exact_scan(const rdg_gmm *g, rdg_real xmax, const rdg_rea
     if (nq == 1) { rdg__exact_one(g, xmax, y[0], wq, cand[0], out[0]); return; }
     for (q = 0; q < nq; ++q) {
         dot[q] = rdg__square_ok(&wq[0], d, xmax, y[q], &c0[q]);
-        c0[q] = RDG__R(0.5) * c0[q] / s2;   /* as rdg__exact_one rounds it */
         mx[q] = -RDG__BIG;
     }
     for (q = 0; q < nq; ++q) if (dot[q]) ord[nok++] = q;
