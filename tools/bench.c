@@ -95,6 +95,30 @@ static double proc_num(const char *path, int k) {
     return v;
 }
 
+/* CPU time since boot, summed over the CPUs, in clock ticks (/proc/stat's "cpu" line): *steal
+   is the time the hypervisor ran other guests on them (its eighth number), *total all eight.
+   Returns 0 where unavailable. */
+static int cpu_ticks(double *steal, double *total) {
+    FILE *f = fopen("/proc/stat", "r");
+    double v[8];
+    int k, ok;
+    *steal = *total = 0;
+    if (!f) return 0;
+    ok = fscanf(f, "cpu %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+    fclose(f);
+    if (!ok) return 0;
+    for (k = 0; k < 8; ++k) *total += v[k];
+    *steal = v[7];
+    return 1;
+}
+
+/* The share of the CPU time between two cpu_ticks readings that went to other guests (NaN where
+   unavailable or no tick passed). */
+static double steal_frac(const double *t0, const double *t1) {
+    double dt = t1[1] - t0[1];
+    return dt > 0 ? (t1[0] - t0[0]) / dt : NAN;
+}
+
 /* Linux >= 4.0: resets the peak RSS to the current RSS, so that the next maxrss_mb() shows the
    peak of what follows. Returns 0 where it is not available (the peak is then process-wide). */
 static int reset_peak_rss(void) {
@@ -306,6 +330,7 @@ typedef struct bcase {
     char err[PLEN + 128];
     double sec, items, flops, medit, rss_mb, rss_base, speedup;
     double sec_all;                  /* 1-thread row: the all-threads run timed beside it  */
+    double steal;                    /* CPU time stolen by the hypervisor over the case, peer's run included */
     /* peer (NaN when absent) */
     int pok;
     char perr[160];
@@ -326,7 +351,7 @@ static bcase *add_case(int wl) {
     c->wl = wl;
     c->sec = c->items = c->flops = c->medit = c->rss_mb = c->rss_base = c->speedup = c->sec_all = NAN;
     c->psec = c->pitems = c->pconv = c->pmedit = NAN;
-    c->dscore = c->dhess = c->frac_le = NAN;
+    c->dscore = c->dhess = c->frac_le = c->steal = NAN;
     return c;
 }
 
@@ -704,10 +729,15 @@ static void run_ours(int repeat, int nth, peer_run *pr) {
             }
             loaded = 1;
         }
-        if (pr) peer_case(pr, i, repeat);
-        if (c->wl == 1) run_w1(c, &g, repeat, nth);
-        else if (c->wl == 2) run_w2(c, &g, repeat);
-        else run_w3(c, &g, repeat);
+        {
+            double k0[2], k1[2];
+            int kt = cpu_ticks(&k0[0], &k0[1]);
+            if (pr) peer_case(pr, i, repeat);
+            if (c->wl == 1) run_w1(c, &g, repeat, nth);
+            else if (c->wl == 2) run_w2(c, &g, repeat);
+            else run_w3(c, &g, repeat);
+            c->steal = kt && cpu_ticks(&k1[0], &k1[1]) ? steal_frac(k0, k1) : NAN;
+        }
         c->rss_mb = maxrss_mb(); c->rss_base = base;
         if (c->ok) fprintf(stderr, "  [%d/%d] W%d %-30s %9.4f s\n", i + 1, ncases, c->wl, c->name, c->sec);
         else fprintf(stderr, "  [%d/%d] W%d %-30s FAILED: %s\n", i + 1, ncases, c->wl, c->name, c->err);
@@ -835,6 +865,21 @@ static void fmt_num(char *b, size_t cap, double v, const char *f) {
     if (isfinite(v)) snprintf(b, cap, f, v); else snprintf(b, cap, "-");
 }
 
+/* The cases whose CPU time went to other guests of the hypervisor by more than 5 % (/proc/stat's
+   steal): their figures, ours or the peer's, measured a slower machine than the others. */
+static void print_steal(void) {
+    int i, n = 0, any = 0;
+    for (i = 0; i < ncases; ++i) {
+        if (!(cases[i].steal == cases[i].steal)) continue;
+        any = 1;
+        if (cases[i].steal <= 0.05) continue;
+        printf("%s W%d %s (%.0f %%)", n++ ? "," : "steal: the hypervisor ran other guests on these CPUs for more than 5 % of the time in",
+               cases[i].wl, cases[i].name, 100 * cases[i].steal);
+    }
+    if (n) printf(": those figures are noisier than the others.\n");
+    else if (any) printf("steal: under 5 %% of the CPU time in every case.\n");
+}
+
 static void print_table(double peak1, double peakN, int nth) {
     int i;
     printf("\n%-3s %-30s %10s %8s %7s %10s %7s  %s\n", "wl", "case", "ours/s", "GFLOP/s", "%peak", "peer/s", "ratio",
@@ -872,6 +917,7 @@ static void print_table(double peak1, double peakN, int nth) {
     printf("ours/s, peer/s: items per second (W1 queries, W2 points, W3 point-steps); ratio = ours/peer throughput;\n"
            "GFLOP/s dense-equivalent (W1 2BNd^2 + 4BNd with the Hessian, 4BNd without; W3 4Nd per point-step);\n"
            "dS, dH: max |ours - peer| / max |peer| of score and Hessian; ours<=peer: W2 distances where both converged.\n");
+    print_steal();
 }
 
 /* Issue 5's targets, judged on this run alone: each the worst case of its rows (W1 and W2 rows
@@ -997,7 +1043,7 @@ static void json_num(FILE *f, double v) {
 #define JSTR(f, k, v) (JKEY(f, k), json_str(f, v), fputs(", ", f))
 
 static int write_json(const char *path, const char *commit, const char *date, const char *cpu, int nth,
-                      double load0, double peak1, double peakN, const char *numpy, const char *blas,
+                      double load0, double steal, double peak1, double peakN, const char *numpy, const char *blas,
                       const char *pmalloc, int quick, int repeat,
                       const w4res *w4) {
     char tmp[PLEN + 8];
@@ -1009,7 +1055,7 @@ static int write_json(const char *path, const char *commit, const char *date, co
     if (commit[0]) json_str(f, commit); else fputs("null", f);
     fputs(",\n  ", f);
     JSTR(f, "date", date); JSTR(f, "cpu", cpu); fprintf(f, "\"threads\": %d, ", nth);
-    JSTR(f, "simd", SIMD_NAME); JNUM(f, "loadavg", load0);
+    JSTR(f, "simd", SIMD_NAME); JNUM(f, "loadavg", load0); JNUM(f, "steal_frac", steal);
     fputs("\n  \"peak_gflops\": {\"one_thread\": ", f);
     json_num(f, peak1); fputs(", \"all_threads\": ", f); json_num(f, peakN);
     fprintf(f, "},\n  \"quick\": %s, \"repeat\": %d,\n  \"peer\": ", quick ? "true" : "false", repeat);
@@ -1043,6 +1089,7 @@ static int write_json(const char *path, const char *commit, const char *date, co
         if (c->wl == 2) { JNUM(f, "peer_converged", c->pconv); JNUM(f, "peer_median_iter", c->pmedit);
                           JNUM(f, "frac_dist_le_peer", c->frac_le); fprintf(f, "\"both_converged\": %d, ", c->nboth); }
         if (c->wl == 1) { JNUM(f, "score_rel_diff", c->dscore); JNUM(f, "hess_rel_diff", c->dhess); }
+        JNUM(f, "steal_frac", c->steal);
         fputs("\"flops\": ", f); json_num(f, c->flops); fputs("}", f);
     }
     fputs("\n  ],\n  \"targets\": [", f);
@@ -1086,7 +1133,8 @@ int main(int argc, char **argv) {
     const char *python = "/usr/bin/python3", *json = DIR "/bench.json", *datadir = "data";
     char script[PLEN], cpu[256], commit[128], date[64];
     int want[5] = { 0, 1, 1, 1, 1 }, only = 0, quick = 0, peer = 1, repeat = 0, nth, i, blas_ok = 1;
-    double peak1, peakN, load0, t_all = now();
+    double peak1, peakN, load0, t_all = now(), tick0[2], tick1[2], steal = NAN;
+    int ticks;
     w4res w4;
     peer_run pr;                       /* the peer's strings stay empty without it */
     time_t tt = time(NULL);
@@ -1127,6 +1175,7 @@ int main(int argc, char **argv) {
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
 
     load0 = proc_num("/proc/loadavg", 0);   /* a busy machine makes every number noisy */
+    ticks = cpu_ticks(&tick0[0], &tick0[1]); /* and so does a hypervisor that lends its CPUs out */
     peak1 = peak_gflops(1);
     peakN = peak_gflops(nth);
     printf("ridgediff %s bench  commit %.12s  %s\n", RDG_VERSION_STRING, commit[0] ? commit : "?", date);
@@ -1167,12 +1216,16 @@ int main(int argc, char **argv) {
     if (want[4]) run_w4(&w4, quick, datadir);
     judge_targets(peakN, want[4] ? &w4 : NULL, quick);
     print_targets();
+    if (ticks && cpu_ticks(&tick1[0], &tick1[1])) steal = steal_frac(tick0, tick1);
+    if (steal == steal)
+        printf("%shypervisor steal over the run: %.1f %% of the CPU time went to other guests%s\n", steal > 0.03 ? "WARNING: " : "",
+               100 * steal, steal > 0.03 ? ": this machine was slower for part of the run, every number is noisy" : "");
     {
         char jdir[PLEN], *sl;
         snprintf(jdir, sizeof jdir, "%s", json);
         if ((sl = strrchr(jdir, '/'))) { *sl = 0; mkdir_p(jdir); }
     }
-    if (!write_json(json, commit, date, cpu, nth, load0, peak1, peakN, pr.numpy, pr.blas, pr.pmalloc, quick, repeat, want[4] ? &w4 : NULL)) {
+    if (!write_json(json, commit, date, cpu, nth, load0, steal, peak1, peakN, pr.numpy, pr.blas, pr.pmalloc, quick, repeat, want[4] ? &w4 : NULL)) {
         fprintf(stderr, "bench: cannot write %s\n", json);
         return 1;
     }
