@@ -650,6 +650,7 @@ static void run_w2(bcase *c, const rdg_gmm *g, int repeat) {
     if (st != RDG_OK) snprintf(c->err, sizeof c->err, "rdg_ridge_project: %s", rdg_status_str(st));
     else {
         c->ok = 1; c->items = (double)n;
+        c->conv = 0; c->nboth = 0;     /* this run's counts (a case runs once per pair, the same bits) */
         for (i = 0; i < n; ++i) { c->conv += info[i].converged != 0; it[i] = info[i].iters; }
         qsort(it, n, sizeof *it, cmp_dbl);
         c->medit = n % 2 ? it[n / 2] : 0.5 * (it[n / 2 - 1] + it[n / 2]);
