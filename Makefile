@@ -1,8 +1,9 @@
 # ridgediff - build, test, examples. Needs only cc and -lm; OpenMP is used when the compiler
 # accepts -fopenmp (NO_OMP=1 turns it off). SIMD paths follow the compiler's own macros: the
 # command-line tool, the examples and the benchmark are built with -march=native when the
-# compiler accepts it (NATIVE=0: portable binaries, scalar kernels); the unit tests build
-# without it (`make simd` runs them again with AVX2 and -march=native).
+# compiler accepts it (NATIVE=0: portable binaries, scalar kernels). So are the unit tests, so
+# that they run the kernels the tool runs; the scalar kernels run in `make asan` (the same
+# suites), valgrind and `make portability`, and `make simd` adds AVX2 and emulated AVX-512.
 CC      ?= cc
 CXX     ?= c++
 OPT     ?= -O2
@@ -50,7 +51,7 @@ build/examples/%: examples/%.c $(HDR) | build/examples
 	$(CC) $(ALLCFLAGS) $(FAST) $(MARCH) -o $@ $< $(LDLIBS)
 
 build/%: tests/%.c $(HDR) tests/rdg_test.h | build
-	$(CC) $(ALLCFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(MARCH) -o $@ $< $(LDLIBS)
 
 build/asan/%: tests/%.c $(HDR) tests/rdg_test.h | build/asan
 	$(CC) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -76,9 +77,10 @@ test:
 unit: $(TEST_BIN)
 	./tests/run.sh $(TEST_BIN)
 
-# The unit suite again with AVX2+FMA and -march=native (the SIMD kernels; tests/simd.sh).
+# The kernel suites again with AVX2+FMA and on emulated AVX-512 (tests/simd.sh; the unit
+# suite itself is built with $(MARCH)).
 simd:
-	CC="$(CC)" sh tests/simd.sh
+	CC="$(CC)" MARCH="$(MARCH)" sh tests/simd.sh
 
 asan: $(ASAN_BIN)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run.sh $(ASAN_BIN)

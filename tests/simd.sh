@@ -1,39 +1,37 @@
 #!/bin/sh
-# The SIMD paths (`make simd`, part of `make test`): the unit suite again, compiled with
-# -march=native (AVX-512 where the CPU has it; the whole suite) and with AVX2+FMA (the kernel,
-# density, ridge, sampler and linalg suites), so that the vector kernels run the same tests as
-# the scalar default build; tests/test_kernels.c holds each kernel to its scalar reference.
-# On a CPU without AVX-512 those five suites and the RFNN one also run the AVX-512 paths through
-# tests/avx512emu (the intrinsics in plain C, bit-exact), so those paths are tested everywhere.
-# The AVX2 build is skipped where -march=native is AVX2 without AVX-512 (native runs those
-# paths, on every suite). A flag set the compiler or the CPU lacks is skipped with a note.
+# The SIMD paths beside the unit suite's own build (`make simd`, part of `make test`): the
+# kernel, density, ridge, sampler and linalg suites compiled with AVX2+FMA, and on a CPU without
+# AVX-512 the same five and the RFNN one on the AVX-512 paths through tests/avx512emu (the
+# intrinsics in plain C, bit-exact), so that those paths are tested everywhere;
+# tests/test_kernels.c holds each kernel to its scalar reference. MARCH: the flag the Makefile
+# built the unit suite with (-march=native, or empty with NATIVE=0); where it is AVX2 without
+# AVX-512, that suite ran the AVX2 paths already, on every suite, and the AVX2 build here is
+# skipped. A flag set the compiler or the CPU lacks is skipped with a note.
 CC=${CC:-cc}
+MARCH=${MARCH-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 1
 OMP=$(printf 'int main(void){return 0;}' | $CC -fopenmp -x c - -o /dev/null 2>/dev/null && echo -fopenmp)
+# what the unit suite's build (MARCH) compiled in
+march_macros=$([ -n "$MARCH" ] && $CC $MARCH -dM -E -x c /dev/null 2>/dev/null)
+has() { printf '%s\n' "$march_macros" | grep -q "$1"; }
 status=0; ran=0
-for tag in avx2 native avx512emu; do
+for tag in avx2 avx512emu; do
     case $tag in
         avx2) flags="-mavx2 -mfma"; grep -q ' avx2 ' /proc/cpuinfo 2>/dev/null && grep -q ' fma ' /proc/cpuinfo 2>/dev/null || { echo "simd: no AVX2+FMA on this CPU, $tag skipped"; continue; }
-            # without AVX-512, -march=native builds the AVX2 paths itself (whole suite, below)
-            native_macros=$($CC -march=native -dM -E -x c /dev/null 2>/dev/null)
-            if ! grep -q ' avx512f ' /proc/cpuinfo 2>/dev/null && printf '%s\n' "$native_macros" | grep -q '__AVX2__' \
-               && printf '%s\n' "$native_macros" | grep -q '__FMA__'; then
-                echo "simd: -march=native is AVX2+FMA here (no AVX-512), $tag skipped: native runs those paths"; continue
+            if has __AVX2__ && has __FMA__ && ! has __AVX512F__; then
+                echo "simd: the unit suite ($MARCH) is AVX2+FMA here (no AVX-512), $tag skipped: it ran those paths"; continue
             fi ;;
-        native) flags="-march=native" ;;
         avx512emu) flags="-O1 -ffp-contract=off -D__AVX512F__ -Itests/avx512emu"   # -O1: a third less compile time
-            grep -q ' avx512f ' /proc/cpuinfo 2>/dev/null && { echo "simd: AVX-512 on this CPU (native ran it), $tag skipped"; continue; } ;;
+            has __AVX512F__ && { echo "simd: the unit suite ($MARCH) ran the AVX-512 paths, $tag skipped"; continue; } ;;
     esac
     if ! printf 'int main(void){return 0;}' | $CC $flags -x c - -o /dev/null 2>/dev/null; then
         echo "simd: $CC does not take $flags, $tag skipped"; continue
     fi
     mkdir -p "build/simd-$tag"
     bins=""
-    # AVX2: the kernels against their references and the suites that run them most;
-    # -march=native (AVX-512 where the CPU has it): the whole suite
-    srcs="tests/test_*.c"
-    [ $tag != native ] && srcs="tests/test_kernels.c tests/test_density.c tests/test_ridge.c tests/test_sampler.c tests/test_linalg.c"
+    # the kernels against their references and the suites that run them most
+    srcs="tests/test_kernels.c tests/test_density.c tests/test_ridge.c tests/test_sampler.c tests/test_linalg.c"
     [ $tag = avx512emu ] && srcs="$srcs tests/test_rfnn.c"   # its quadratic form's AVX-512 block path
     # two compiles at a time (SIMD_JOBS): compiling the header is most of this stage's time
     n=0
