@@ -97,28 +97,29 @@ static double proc_num(const char *path, int k) {
     return v;
 }
 
-/* CPU time since boot, summed over the CPUs, in clock ticks (/proc/stat's "cpu" line): *steal
-   is the time the hypervisor ran other guests on them (its eighth number), *total all eight.
+/* CPU time since boot, summed over the CPUs, in clock ticks (/proc/stat's "cpu" line): t[0]
+   the time the hypervisor ran other guests on them (steal, its eighth number), t[1] all eight.
    Returns 0 where unavailable. */
-static int cpu_ticks(double *steal, double *total) {
+static int cpu_ticks(double t[2]) {
     FILE *f = fopen("/proc/stat", "r");
     double v[8];
     int k, ok;
-    *steal = *total = 0;
+    t[0] = t[1] = 0;
     if (!f) return 0;
     ok = fscanf(f, "cpu %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
     fclose(f);
     if (!ok) return 0;
-    for (k = 0; k < 8; ++k) *total += v[k];
-    *steal = v[7];
+    for (k = 0; k < 8; ++k) t[1] += v[k];
+    t[0] = v[7];
     return 1;
 }
 
-/* The share of the CPU time between two cpu_ticks readings that went to other guests (NaN where
-   unavailable or no tick passed). */
-static double steal_frac(const double *t0, const double *t1) {
-    double dt = t1[1] - t0[1];
-    return dt > 0 ? (t1[0] - t0[0]) / dt : NAN;
+/* The share of the CPU time since the cpu_ticks reading t0 that went to other guests (NaN where
+   /proc/stat is unavailable or no tick passed). */
+static double steal_since(int have_t0, const double t0[2]) {
+    double t1[2];
+    if (!have_t0 || !cpu_ticks(t1) || !(t1[1] > t0[1])) return NAN;
+    return (t1[0] - t0[0]) / (t1[1] - t0[1]);
 }
 
 /* Linux >= 4.0: resets the peak RSS to the current RSS, so that the next maxrss_mb() shows the
@@ -736,8 +737,8 @@ static void run_ours(int repeat, int pairs, int nth, peer_run *pr) {
             loaded = 1;
         }
         {
-            double k0[2], k1[2], sec = NAN, sec_all = NAN, psec = NAN;
-            int kt = cpu_ticks(&k0[0], &k0[1]), k;
+            double k0[2], sec = NAN, sec_all = NAN, psec = NAN;
+            int kt = cpu_ticks(k0), k;
             for (k = 0; k < pairs; ++k) {
                 if (pr) { peer_case(pr, i, repeat); if (c->pok) keep_min(&psec, c->psec); }
                 if (c->wl == 1) run_w1(c, &g, repeat, nth);
@@ -748,7 +749,7 @@ static void run_ours(int repeat, int pairs, int nth, peer_run *pr) {
             }
             if (c->ok) { c->sec = sec; c->sec_all = sec_all; }
             if (c->pok) c->psec = psec;
-            c->steal = kt && cpu_ticks(&k1[0], &k1[1]) ? steal_frac(k0, k1) : NAN;
+            c->steal = steal_since(kt, k0);
         }
         c->rss_mb = maxrss_mb(); c->rss_base = base;
         if (c->ok) fprintf(stderr, "  [%d/%d] W%d %-30s %9.4f s\n", i + 1, ncases, c->wl, c->name, c->sec);
@@ -786,7 +787,7 @@ static void run_w4(w4res *w, int quick, const char *datadir) {
     static const char *wn[3] = { "one", "sigma2", "snr" };
     rdg_gmm g;
     rdx_opts o;
-    double k0[2], k1[2];
+    double k0[2];
     int k, kt;
     memset(w, 0, sizeof *w);
     w->quick = quick;
@@ -798,7 +799,7 @@ static void run_w4(w4res *w, int quick, const char *datadir) {
            o.ntraj, o.K);
     rdg_gmm_init(&g, X2, 2, 2);
     w->rfnn_steal = w->mnist_steal = NAN;
-    kt = cpu_ticks(&k0[0], &k0[1]);
+    kt = cpu_ticks(k0);
     w->rfnn_total = now();
     for (k = 0; k < 3 && !w->err[0]; ++k) {
         rdg_real *traj = NULL, *times = NULL;
@@ -825,7 +826,7 @@ static void run_w4(w4res *w, int quick, const char *datadir) {
         free(traj); free(times);
     }
     w->rfnn_total = now() - w->rfnn_total;
-    if (kt && cpu_ticks(&k1[0], &k1[1])) w->rfnn_steal = steal_frac(k0, k1);
+    w->rfnn_steal = steal_since(kt, k0);
     w->ran_rfnn = !w->err[0];
     if (w->ran_rfnn) printf("  total %.1f s   (paper, RTX 4090: ~1.5 h for the RFNN runs)\n", w->rfnn_total);
 #ifdef RIDGEDIFF_STB_IMAGE
@@ -837,7 +838,7 @@ static void run_w4(w4res *w, int quick, const char *datadir) {
         size_t C = 0, nt = 0;
         double t0 = now();
         rdg_status st;
-        kt = cpu_ticks(&k0[0], &k0[1]);
+        kt = cpu_ticks(k0);
         rdx_mnist_default(&mo, quick);
         mo.datadir = datadir;
         w->ndstar = mo.ndstar;
@@ -850,7 +851,7 @@ static void run_w4(w4res *w, int quick, const char *datadir) {
         if (!f) { snprintf(w->err, sizeof w->err, "MNIST: tmpfile failed"); return; }
         st = rdx_mnist(f, NULL, NULL, &mo, tables, &C);
         w->mnist_total = now() - t0;
-        if (kt && cpu_ticks(&k1[0], &k1[1])) w->mnist_steal = steal_frac(k0, k1);
+        w->mnist_steal = steal_since(kt, k0);
         rewind(f);
         while (fgets(line, sizeof line, f)) {      /* echo, and pick the timings out of it */
             char *p;
@@ -889,7 +890,7 @@ static void fmt_num(char *b, size_t cap, double v, const char *f) {
 static void print_steal(void) {
     int i, n = 0, any = 0;
     for (i = 0; i < ncases; ++i) {
-        if (!(cases[i].steal == cases[i].steal)) continue;
+        if (isnan(cases[i].steal)) continue;
         any = 1;
         if (cases[i].steal <= 0.05) continue;
         printf("%s W%d %s (%.0f %%)", n++ ? "," : "steal: the hypervisor ran other guests on these CPUs for more than 5 % of the time in",
@@ -1156,7 +1157,7 @@ int main(int argc, char **argv) {
     const char *python = "/usr/bin/python3", *json = DIR "/bench.json", *datadir = "data";
     char script[PLEN], cpu[256], commit[128], date[64];
     int want[5] = { 0, 1, 1, 1, 1 }, only = 0, quick = 0, peer = 1, repeat = 0, pairs = 0, nth, i, blas_ok = 1;
-    double peak1, peakN, load0, t_all = now(), tick0[2], tick1[2], steal = NAN;
+    double peak1, peakN, load0, t_all = now(), tick0[2], steal;
     int ticks;
     w4res w4;
     peer_run pr;                       /* the peer's strings stay empty without it */
@@ -1200,7 +1201,7 @@ int main(int argc, char **argv) {
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
 
     load0 = proc_num("/proc/loadavg", 0);   /* a busy machine makes every number noisy */
-    ticks = cpu_ticks(&tick0[0], &tick0[1]); /* and so does a hypervisor that lends its CPUs out */
+    ticks = cpu_ticks(tick0);                /* and so does a hypervisor that lends its CPUs out */
     peak1 = peak_gflops(1);
     peakN = peak_gflops(nth);
     printf("ridgediff %s bench  commit %.12s  %s\n", RDG_VERSION_STRING, commit[0] ? commit : "?", date);
@@ -1241,8 +1242,8 @@ int main(int argc, char **argv) {
     if (want[4]) run_w4(&w4, quick, datadir);
     judge_targets(peakN, want[4] ? &w4 : NULL, quick);
     print_targets();
-    if (ticks && cpu_ticks(&tick1[0], &tick1[1])) steal = steal_frac(tick0, tick1);
-    if (steal == steal)
+    steal = steal_since(ticks, tick0);
+    if (!isnan(steal))
         printf("%shypervisor steal over the run: %.1f %% of the CPU time went to other guests%s\n", steal > 0.03 ? "WARNING: " : "",
                100 * steal, steal > 0.03 ? ": this machine was slower for part of the run, every number is noisy" : "");
     {
